@@ -1,6 +1,17 @@
 //! sandbox-lint: the gVisor runner checklist as code.
 #![forbid(unsafe_code)]
 
+pub mod check;
+pub mod cli;
+pub mod engine;
+pub mod finding;
+pub mod input;
+pub mod load;
 pub mod pointer;
+pub mod quantity;
+pub mod report;
+pub mod resource;
+pub mod rule;
+pub mod rules;
 pub mod source;
 pub mod yaml;

@@ -49,6 +49,9 @@ impl de::Error for DecodeError {
 }
 
 /// Decodes `node` (found at `base`) into `T`, returning the unknown fields seen.
+///
+/// The root's `apiVersion` and `kind` are not passed to `T`: the caller has
+/// already chosen `T` from them (and may judge an older version as the current one).
 pub fn decode<T: DeserializeOwned>(
     node: &Node,
     base: &Pointer,
@@ -59,6 +62,7 @@ pub fn decode<T: DeserializeOwned>(
         node,
         path: &path,
         sink: &sink,
+        root: true,
     })
     .map_err(|mut e| {
         if e.pointer.is_none() {
@@ -90,7 +94,11 @@ struct NodeDe<'de, 'p> {
     node: &'de Node,
     path: &'p Path<'p>,
     sink: &'p RefCell<Vec<UnknownField>>,
+    /// True for the object's root mapping, whose type meta is skipped.
+    root: bool,
 }
+
+const TYPE_META: &[&str] = &["apiVersion", "kind"];
 
 impl NodeDe<'_, '_> {
     fn unexpected(&self) -> de::Unexpected<'_> {
@@ -136,6 +144,7 @@ impl<'de, 'p> Deserializer<'de> for NodeDe<'de, 'p> {
                 entries: entries.iter(),
                 pending: None,
                 known: None,
+                skip: &[],
                 path: self.path,
                 sink: self.sink,
             }),
@@ -170,6 +179,7 @@ impl<'de, 'p> Deserializer<'de> for NodeDe<'de, 'p> {
                     entries: entries.iter(),
                     pending: None,
                     known: Some((name, fields)),
+                    skip: if self.root { TYPE_META } else { &[] },
                     path: self.path,
                     sink: self.sink,
                 })
@@ -225,6 +235,7 @@ impl<'de> de::SeqAccess<'de> for SeqDe<'de, '_> {
             node,
             path: &path,
             sink: self.sink,
+            root: false,
         })
         .map(Some)
         .map_err(|e| at(&path, e))
@@ -239,6 +250,7 @@ struct MapDe<'de, 'p> {
     entries: std::slice::Iter<'de, Entry>,
     pending: Option<&'de Entry>,
     known: Option<(&'static str, &'static [&'static str])>,
+    skip: &'static [&'static str],
     path: &'p Path<'p>,
     sink: &'p RefCell<Vec<UnknownField>>,
 }
@@ -251,6 +263,9 @@ impl<'de> de::MapAccess<'de> for MapDe<'de, '_> {
         seed: K,
     ) -> Result<Option<K::Value>, DecodeError> {
         for entry in self.entries.by_ref() {
+            if self.skip.contains(&entry.key.as_str()) {
+                continue;
+            }
             if let Some((type_name, fields)) = self.known
                 && !fields.contains(&entry.key.as_str())
             {
@@ -283,6 +298,7 @@ impl<'de> de::MapAccess<'de> for MapDe<'de, '_> {
             node: &entry.value,
             path: &path,
             sink: self.sink,
+            root: false,
         })
         .map_err(|e| at(&path, e))
     }
@@ -327,8 +343,14 @@ mod tests {
             "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: i\n    securityContext:\n      readOnlyRootFileSystem: true\n",
         );
         let pod = pod.unwrap();
-        let sc = pod.spec.unwrap().containers[0].security_context.clone().unwrap();
-        assert_eq!(sc.read_only_root_filesystem, None, "the API server drops it");
+        let sc = pod.spec.unwrap().containers[0]
+            .security_context
+            .clone()
+            .unwrap();
+        assert_eq!(
+            sc.read_only_root_filesystem, None,
+            "the API server drops it"
+        );
         assert_eq!(unknown.len(), 1);
         assert_eq!(
             unknown[0].pointer.as_str(),
@@ -368,7 +390,10 @@ mod tests {
 
     #[test]
     fn suggestions_need_to_be_close() {
-        assert_eq!(suggest("runAsNonroot", &["runAsNonRoot", "runAsUser"]), Some("runAsNonRoot"));
+        assert_eq!(
+            suggest("runAsNonroot", &["runAsNonRoot", "runAsUser"]),
+            Some("runAsNonRoot")
+        );
         assert_eq!(suggest("zzz", &["runAsNonRoot", "runAsUser"]), None);
     }
 }

@@ -211,7 +211,10 @@ mod tests {
         let text = "a: 1\n---\nb: 2\n  ---\n--- # c\nc: 3\n---x: 4\n";
         let docs = split_documents(text);
         let texts: Vec<_> = docs.iter().map(|d| d.text).collect();
-        assert_eq!(texts, ["a: 1\n", "---\nb: 2\n  ---\n", "--- # c\nc: 3\n---x: 4\n"]);
+        assert_eq!(
+            texts,
+            ["a: 1\n", "---\nb: 2\n  ---\n", "--- # c\nc: 3\n---x: 4\n"]
+        );
         assert_eq!(docs[1].offset, 5);
     }
 
@@ -254,7 +257,10 @@ mod tests {
         let used = root.get("use").unwrap();
         assert_eq!(used.get("p").unwrap().value, Value::Int(1));
         assert_eq!(used.get("q").unwrap().value, Value::Int(3));
-        assert_eq!(root.get("copy").unwrap().get("q").unwrap().value, Value::Int(2));
+        assert_eq!(
+            root.get("copy").unwrap().get("q").unwrap().value,
+            Value::Int(2)
+        );
     }
 
     #[test]

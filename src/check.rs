@@ -1,0 +1,204 @@
+//! The `check` pipeline: discover, read, load, lint and locate, file by file
+//! (in parallel across files), keeping only findings once a file is done.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::engine::Engine;
+use crate::finding::{Finding, Location};
+use crate::input::{self, Input};
+use crate::load::{At, LoadedFile, load_text};
+use crate::rule::Report;
+use crate::rules::input as input_rules;
+use crate::source::{SourceFile, Span};
+use crate::yaml::{self, Limits};
+
+/// Options of one run.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub limits: Limits,
+    /// Keep each file's text for rendering snippets (human output).
+    pub keep_sources: bool,
+}
+
+/// The result for one input.
+#[derive(Debug)]
+pub struct FileResult {
+    pub name: Arc<str>,
+    /// The text, when `keep_sources` was set and the file was read.
+    pub source: Option<SourceFile>,
+    pub findings: Vec<Finding>,
+    pub documents: usize,
+    pub resources: usize,
+    pub bytes: usize,
+}
+
+/// The result of a whole run.
+#[derive(Debug, Default)]
+pub struct RunResult {
+    pub files: Vec<FileResult>,
+    /// Findings not tied to a readable file (paths that do not exist).
+    pub orphans: Vec<Finding>,
+}
+
+impl RunResult {
+    /// Every finding, in file order.
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.orphans
+            .iter()
+            .chain(self.files.iter().flat_map(|f| &f.findings))
+    }
+
+    /// True when some input could not be read, parsed or decoded.
+    pub fn input_errors(&self) -> bool {
+        self.findings().any(|f| {
+            crate::rules::find(f.code)
+                .is_some_and(|r| r.meta.category == crate::rule::Category::InputError)
+        })
+    }
+}
+
+/// Lints the given paths (files, directories, `-`).
+pub fn run(engine: &Engine, paths: &[PathBuf], opts: &Options) -> RunResult {
+    let (inputs, errors) = input::discover(paths);
+    let orphans = errors
+        .into_iter()
+        .filter_map(|e| {
+            let mut f = engine.stamp(
+                &input_rules::UNREADABLE_INPUT,
+                Report {
+                    pointer: Default::default(),
+                    message: format!("cannot read {}: {}", e.path, e.message),
+                    help: None,
+                },
+                None,
+            )?;
+            f.location = Some(Location {
+                file: e.path.into(),
+                start: 0,
+                end: 0,
+                start_lc: crate::source::LineCol { line: 1, column: 1 },
+                end_lc: crate::source::LineCol { line: 1, column: 1 },
+            });
+            Some(f)
+        })
+        .collect();
+    let files = inputs
+        .par_iter()
+        .map(|i| check_input(engine, i, opts))
+        .collect();
+    RunResult { files, orphans }
+}
+
+/// Reads and lints one input.
+pub fn check_input(engine: &Engine, input: &Input, opts: &Options) -> FileResult {
+    match input::read(input, opts.limits.max_file_bytes) {
+        Ok(source) => check_source(engine, source, opts),
+        Err(message) => {
+            let name: Arc<str> = input.display_name().into();
+            let empty = SourceFile::new(name.clone(), "");
+            let findings = engine
+                .stamp(
+                    &input_rules::UNREADABLE_INPUT,
+                    Report {
+                        pointer: Default::default(),
+                        message: format!("cannot read {name}: {message}"),
+                        help: None,
+                    },
+                    None,
+                )
+                .map(|mut f| {
+                    f.location = Some(location(&empty, Span::default()));
+                    f
+                })
+                .into_iter()
+                .collect();
+            FileResult {
+                name,
+                source: None,
+                findings,
+                documents: 0,
+                resources: 0,
+                bytes: 0,
+            }
+        }
+    }
+}
+
+/// Lints text already read.
+pub fn check_source(engine: &Engine, source: SourceFile, opts: &Options) -> FileResult {
+    let loaded = load_text(&source.text, &opts.limits);
+    let findings = lint_loaded(engine, &source, &loaded);
+    FileResult {
+        name: source.name.clone(),
+        bytes: source.text.len(),
+        documents: loaded.docs.len(),
+        resources: loaded.docs.iter().map(|d| d.resources.len()).sum(),
+        findings,
+        source: opts.keep_sources.then_some(source),
+    }
+}
+
+/// Lints every object of a loaded file and locates all findings in `source`.
+pub fn lint_loaded(engine: &Engine, source: &SourceFile, loaded: &LoadedFile) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for d in &loaded.diagnostics {
+        let report = Report {
+            pointer: match &d.at {
+                At::Pointer { pointer, .. } => pointer.clone(),
+                At::Span(_) => Default::default(),
+            },
+            message: d.message.clone(),
+            help: d.help.clone(),
+        };
+        let Some(mut f) = engine.stamp(d.rule, report, d.object.clone()) else {
+            continue;
+        };
+        let span = match &d.at {
+            At::Span(s) => *s,
+            At::Pointer { doc, pointer } => {
+                let doc = &loaded.docs[*doc];
+                span_of(&doc.root, pointer).shifted(doc.offset)
+            }
+        };
+        f.location = Some(location(source, span));
+        findings.push(f);
+    }
+    for doc in &loaded.docs {
+        for r in &doc.resources {
+            for mut f in engine.lint_resource(r) {
+                let span = span_of(&doc.root, &f.pointer).shifted(doc.offset);
+                f.location = Some(location(source, span));
+                findings.push(f);
+            }
+        }
+    }
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    findings
+}
+
+/// The span a finding at `pointer` is shown at: the value when it exists and is
+/// a scalar, the key when the value is a collection, the deepest existing
+/// ancestor's key when the field is missing.
+fn span_of(root: &yaml::Node, pointer: &crate::pointer::Pointer) -> Span {
+    let at = yaml::locate(root, pointer);
+    match at.key {
+        Some(key) if !at.exact => key,
+        Some(key) if at.value.is_empty() => key,
+        _ if at.exact && !at.value.is_empty() => at.value,
+        Some(key) => key,
+        None => at.value,
+    }
+}
+
+fn location(source: &SourceFile, span: Span) -> Location {
+    Location {
+        file: source.name.clone(),
+        start: span.start,
+        end: span.end,
+        start_lc: source.line_col(span.start),
+        end_lc: source.line_col(span.end),
+    }
+}

@@ -1,0 +1,58 @@
+//! Command-line interface: typed clap definitions and the subcommands.
+
+mod check;
+mod rules;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code: findings at or above `--fail-on`.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Exit code: usage, configuration or input error.
+pub const EXIT_ERROR: u8 = 2;
+
+/// Keeps untrusted-code sandboxes on Kubernetes honest.
+#[derive(Debug, Parser)]
+#[command(name = "sandbox-lint", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check Kubernetes manifests against the policy.
+    Check(check::CheckArgs),
+    /// List every rule.
+    Rules(rules::RulesArgs),
+    /// Print the full documentation of one rule.
+    Explain(rules::ExplainArgs),
+}
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(EXIT_ERROR)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let result = match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Rules(args) => rules::list(args),
+        Command::Explain(args) => rules::explain(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(report) => {
+            eprintln!("{report:?}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}

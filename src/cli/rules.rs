@@ -1,0 +1,125 @@
+//! `sandbox-lint rules` and `sandbox-lint explain`: generated from the rule declarations.
+
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+
+use crate::rule::RuleDef;
+use crate::rules;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Rule code (SL1002) or name (run-as-non-root).
+    pub rule: String,
+}
+
+pub fn list(args: RulesArgs) -> miette::Result<ExitCode> {
+    match args.format {
+        ListFormat::Text => print!("{}", rules_table()),
+        ListFormat::Json => {
+            let all: Vec<_> = rules::ALL.iter().map(|r| rule_json(r)).collect();
+            println!("{}", serde_json::to_string_pretty(&all).unwrap_or_default());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The text table printed by `rules`.
+pub fn rules_table() -> String {
+    let mut out = String::new();
+    let mut category = None;
+    for r in rules::ALL {
+        let m = &r.meta;
+        if category != Some(m.category) {
+            category = Some(m.category);
+            out.push_str(&format!("\n{}\n", m.category.title()));
+        }
+        out.push_str(&format!(
+            "  {}  {:<34} {:<8} {}\n",
+            m.code,
+            m.name,
+            m.severity.as_str(),
+            m.summary()
+        ));
+    }
+    out
+}
+
+fn rule_json(r: &RuleDef) -> serde_json::Value {
+    let m = &r.meta;
+    serde_json::json!({
+        "code": m.code,
+        "name": m.name,
+        "severity": m.severity,
+        "category": m.category,
+        "summary": m.summary(),
+        "rationale": m.rationale(),
+        "remediation": m.remediation,
+        "parameters": (r.defaults)(),
+        "docs": m.docs_url(),
+    })
+}
+
+pub fn explain(args: ExplainArgs) -> miette::Result<ExitCode> {
+    match rules::find(&args.rule) {
+        Some(r) => {
+            print!("{}", explain_text(r));
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            let hint = rules::suggest(&args.rule)
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            Err(miette::miette!(
+                help = "`sandbox-lint rules` lists every rule",
+                "unknown rule `{}`{hint}",
+                args.rule
+            ))
+        }
+    }
+}
+
+/// The full documentation of one rule, as `explain` prints it.
+pub fn explain_text(r: &RuleDef) -> String {
+    let m = &r.meta;
+    let mut out = format!(
+        "{} {} ({}, default severity {})\n\n{}\n\n",
+        m.code,
+        m.name,
+        m.category.title(),
+        m.severity,
+        m.summary()
+    );
+    let rationale = m.rationale();
+    if !rationale.is_empty() {
+        out.push_str(&format!("Why\n{}\n\n", indent(&rationale)));
+    }
+    out.push_str(&format!("Fix\n{}\n\n", indent(m.remediation)));
+    let defaults = (r.defaults)();
+    if defaults.as_object().is_some_and(|o| !o.is_empty()) {
+        let yaml = serde_json::to_string_pretty(&defaults).unwrap_or_default();
+        out.push_str(&format!("Parameters (defaults)\n{}\n\n", indent(&yaml)));
+    }
+    out.push_str(&format!("Docs: {}\n", m.docs_url()));
+    out
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,161 @@
+//! The engine: compiled rules applied to loaded objects. Pure and synchronous,
+//! built once and shared by the CLI, the webhook and the dispatcher.
+
+use std::collections::BTreeMap;
+
+use crate::finding::{Finding, ObjectRef, Severity};
+use crate::resource::Resource;
+use crate::rule::{Cx, Report, RuleDef};
+use crate::rules;
+
+/// How one rule is configured (all optional: defaults come from the declaration).
+#[derive(Debug, Clone, Default)]
+pub struct RuleConfig {
+    pub enabled: Option<bool>,
+    pub severity: Option<Severity>,
+    pub params: Option<serde_json::Value>,
+}
+
+/// A configuration problem found while building the engine.
+#[derive(Debug, Clone, PartialEq, thiserror::Error, miette::Diagnostic)]
+pub enum EngineError {
+    #[error("unknown rule `{name}`{}", suggestion.map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
+    #[diagnostic(code(sandbox_lint::unknown_rule))]
+    UnknownRule {
+        name: String,
+        suggestion: Option<&'static str>,
+    },
+    #[error("invalid parameters for rule {code}: {message}")]
+    #[diagnostic(code(sandbox_lint::invalid_params))]
+    InvalidParams { code: &'static str, message: String },
+}
+
+struct Active {
+    def: &'static RuleDef,
+    severity: Severity,
+    check: Box<dyn crate::rule::Check>,
+}
+
+/// Compiled rules, ready to lint any number of objects from any number of threads.
+pub struct Engine {
+    active: Vec<Active>,
+    /// Severity of every enabled rule by code (loader rules included).
+    severities: BTreeMap<&'static str, Severity>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("rules", &self.severities)
+            .finish()
+    }
+}
+
+impl Engine {
+    /// Every rule with its default severity and parameters.
+    pub fn with_defaults() -> Self {
+        // Default parameters are tested to compile, so this cannot fail.
+        Self::new(&BTreeMap::new()).unwrap_or_else(|e| panic!("default rules: {e}"))
+    }
+
+    /// Builds the engine from per-rule configuration keyed by code or name.
+    pub fn new(config: &BTreeMap<String, RuleConfig>) -> Result<Self, EngineError> {
+        let mut resolved: BTreeMap<&'static str, &RuleConfig> = BTreeMap::new();
+        for (key, cfg) in config {
+            let def = rules::find(key).ok_or_else(|| EngineError::UnknownRule {
+                name: key.clone(),
+                suggestion: rules::suggest(key),
+            })?;
+            resolved.insert(def.meta.code, cfg);
+        }
+        let mut active = Vec::new();
+        let mut severities = BTreeMap::new();
+        for def in rules::ALL.iter().copied() {
+            let cfg = resolved.get(def.meta.code);
+            if cfg.and_then(|c| c.enabled) == Some(false) {
+                continue;
+            }
+            let severity = cfg.and_then(|c| c.severity).unwrap_or(def.meta.severity);
+            let params = cfg
+                .and_then(|c| c.params.clone())
+                .unwrap_or_else(|| (def.defaults)());
+            let check = (def.compile)(&params).map_err(|message| EngineError::InvalidParams {
+                code: def.meta.code,
+                message,
+            })?;
+            severities.insert(def.meta.code, severity);
+            active.push(Active {
+                def,
+                severity,
+                check,
+            });
+        }
+        Ok(Self { active, severities })
+    }
+
+    /// The severity of a rule, or `None` when it is disabled.
+    pub fn severity(&self, def: &RuleDef) -> Option<Severity> {
+        self.severities.get(def.meta.code).copied()
+    }
+
+    /// Turns a report of `def` into a finding, unless the rule is disabled.
+    pub fn stamp(
+        &self,
+        def: &'static RuleDef,
+        report: Report,
+        object: Option<ObjectRef>,
+    ) -> Option<Finding> {
+        let severity = self.severity(def)?;
+        Some(Finding {
+            code: def.meta.code,
+            name: def.meta.name,
+            severity,
+            message: report.message,
+            help: report.help,
+            pointer: report.pointer,
+            object,
+            location: None,
+        })
+    }
+
+    /// Lints one object. Findings carry pointers; locating them is the caller's job.
+    pub fn lint_resource(&self, resource: &Resource) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let Some(workload) = resource.workload() else {
+            return out;
+        };
+        let object = resource.object_ref();
+        let workload = match workload {
+            Ok(w) => w,
+            Err(missing) => {
+                let report = Report {
+                    pointer: missing.pointer,
+                    message: format!(
+                        "{} has no pod spec: nothing in it can be checked",
+                        resource.kind
+                    ),
+                    help: None,
+                };
+                out.extend(self.stamp(&rules::input::MISSING_POD_SPEC, report, Some(object)));
+                return out;
+            }
+        };
+        let mut cx = Cx::default();
+        for rule in &self.active {
+            rule.check.check_workload(&mut cx, &workload);
+            for report in cx.take() {
+                out.push(Finding {
+                    code: rule.def.meta.code,
+                    name: rule.def.meta.name,
+                    severity: rule.severity,
+                    message: report.message,
+                    help: report.help,
+                    pointer: report.pointer,
+                    object: Some(object.clone()),
+                    location: None,
+                });
+            }
+        }
+        out
+    }
+}

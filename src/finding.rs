@@ -1,0 +1,105 @@
+//! Findings: what a rule reported, stamped by the engine, located by the loader.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::pointer::Pointer;
+use crate::source::LineCol;
+
+/// How serious a finding is. Ordered: `Info < Warning < Error`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    /// The lowercase name used in every output format.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "info" | "note" => Ok(Severity::Info),
+            "warning" | "warn" => Ok(Severity::Warning),
+            "error" => Ok(Severity::Error),
+            other => Err(format!(
+                "unknown severity `{other}` (expected error, warning or info)"
+            )),
+        }
+    }
+}
+
+/// The Kubernetes object a finding is about.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct ObjectRef {
+    #[serde(rename = "apiVersion")]
+    pub api_version: String,
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{} {}/{}", self.kind, ns, self.name),
+            None => write!(f, "{} {}", self.kind, self.name),
+        }
+    }
+}
+
+/// Where a finding is, in its file. `start`/`end` are byte offsets into the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The file's display name (a path as given, or `<stdin>`).
+    pub file: std::sync::Arc<str>,
+    pub start: usize,
+    pub end: usize,
+    pub start_lc: LineCol,
+    pub end_lc: LineCol,
+}
+
+/// One reported problem.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    /// Stable rule code such as `SL1002`.
+    pub code: &'static str,
+    /// Kebab-case rule name such as `run-as-non-root`.
+    pub name: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    /// How to fix it.
+    pub help: Option<String>,
+    /// JSON Pointer of the offending field inside the document (the missing
+    /// field itself when it is absent; the location then falls back to its parent).
+    pub pointer: Pointer,
+    pub object: Option<ObjectRef>,
+    pub location: Option<Location>,
+}
+
+impl Finding {
+    /// Sort key: file order, then position, then code.
+    pub fn sort_key(&self) -> (usize, &'static str) {
+        (self.location.as_ref().map_or(0, |l| l.start), self.code)
+    }
+}

@@ -1,0 +1,116 @@
+//! Finding and reading input files: paths, directories (recursive, honouring
+//! .gitignore) and `-` for stdin.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::source::SourceFile;
+
+/// One input to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    Stdin,
+    File(PathBuf),
+}
+
+impl Input {
+    /// The name shown in findings.
+    pub fn display_name(&self) -> String {
+        match self {
+            Input::Stdin => "<stdin>".to_string(),
+            Input::File(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// A path given on the command line that does not exist or cannot be listed.
+#[derive(Debug, Clone)]
+pub struct DiscoveryError {
+    pub path: String,
+    pub message: String,
+}
+
+/// True for file names linted as manifests when found in a directory.
+pub fn is_manifest_name(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml" | "json")
+    )
+}
+
+/// Expands the given paths into inputs: files as given, directories walked
+/// (sorted, .gitignore honoured, hidden entries skipped), `-` as stdin.
+pub fn discover(paths: &[PathBuf]) -> (Vec<Input>, Vec<DiscoveryError>) {
+    let mut inputs = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            inputs.push(Input::Stdin);
+            continue;
+        }
+        match std::fs::metadata(path) {
+            Err(e) => errors.push(DiscoveryError {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            }),
+            Ok(m) if m.is_dir() => {
+                let walker = ignore::WalkBuilder::new(path)
+                    .require_git(false)
+                    .sort_by_file_name(|a, b| a.cmp(b))
+                    .build();
+                for entry in walker {
+                    match entry {
+                        Ok(e)
+                            if e.file_type().is_some_and(|t| t.is_file())
+                                && is_manifest_name(e.path()) =>
+                        {
+                            inputs.push(Input::File(e.into_path()));
+                        }
+                        Ok(_) => {}
+                        Err(e) => errors.push(DiscoveryError {
+                            path: path.display().to_string(),
+                            message: e.to_string(),
+                        }),
+                    }
+                }
+            }
+            Ok(_) => inputs.push(Input::File(path.clone())),
+        }
+    }
+    (inputs, errors)
+}
+
+/// Reads an input as UTF-8 text, refusing anything larger than `max_bytes`
+/// without reading more than that.
+pub fn read(input: &Input, max_bytes: u64) -> Result<SourceFile, String> {
+    let name = input.display_name();
+    let mut bytes = Vec::new();
+    let result = match input {
+        Input::Stdin => std::io::stdin()
+            .lock()
+            .take(max_bytes + 1)
+            .read_to_end(&mut bytes),
+        Input::File(p) => std::fs::File::open(p).and_then(|f| {
+            let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+            if len > max_bytes {
+                return Err(std::io::Error::other(too_large(len, max_bytes)));
+            }
+            f.take(max_bytes + 1).read_to_end(&mut bytes)
+        }),
+    };
+    result.map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(too_large(bytes.len() as u64, max_bytes));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    Ok(SourceFile::new(name, text))
+}
+
+fn too_large(len: u64, max: u64) -> String {
+    format!("{len} bytes exceeds the input size limit of {max} bytes (see --max-file-size)")
+}

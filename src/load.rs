@@ -1,0 +1,290 @@
+//! Loading one file: split into documents, parse with budgets, recognise
+//! Kubernetes objects (List kinds included) and decode them, reporting
+//! everything that cannot be read without losing the other documents.
+
+use crate::finding::ObjectRef;
+use crate::pointer::Pointer;
+use crate::resource::{Resource, decode_object};
+use crate::rule::RuleDef;
+use crate::rules::input;
+use crate::source::Span;
+use crate::yaml::{self, Limits, Node, Value};
+
+/// One parsed document and the objects found in it.
+#[derive(Debug)]
+pub struct LoadedDoc {
+    /// Byte offset of the document's text in the file (node spans are relative to it).
+    pub offset: usize,
+    pub root: Node,
+    pub resources: Vec<Resource>,
+}
+
+/// Where a loader diagnostic points.
+#[derive(Debug, Clone)]
+pub enum At {
+    /// A byte range of the file (syntax errors).
+    Span(Span),
+    /// A pointer inside a parsed document.
+    Pointer { doc: usize, pointer: Pointer },
+}
+
+/// Something the loader reports about the input.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub rule: &'static RuleDef,
+    pub message: String,
+    pub help: Option<String>,
+    pub at: At,
+    pub object: Option<ObjectRef>,
+}
+
+/// A loaded file.
+#[derive(Debug, Default)]
+pub struct LoadedFile {
+    pub docs: Vec<LoadedDoc>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl LoadedFile {
+    fn diag(&mut self, rule: &'static RuleDef, at: At, message: String) -> &mut Diagnostic {
+        self.diagnostics.push(Diagnostic {
+            rule,
+            message,
+            help: None,
+            at,
+            object: None,
+        });
+        let last = self.diagnostics.len() - 1;
+        &mut self.diagnostics[last]
+    }
+}
+
+/// Loads every document of a YAML or JSON text.
+pub fn load_text(text: &str, limits: &Limits) -> LoadedFile {
+    let mut out = LoadedFile::default();
+    for slice in yaml::split_documents(text) {
+        if yaml::is_blank_document(slice.text) {
+            continue;
+        }
+        match yaml::parse_documents(slice.text, limits) {
+            Err(e) => {
+                let span = e
+                    .span
+                    .map(|s| s.shifted(slice.offset))
+                    .unwrap_or(Span::new(slice.offset, 0));
+                out.diag(&input::YAML_SYNTAX, At::Span(span), e.message);
+            }
+            Ok(roots) => {
+                for root in roots {
+                    let doc = out.docs.len();
+                    let resources = objects_of(&root, doc, &mut out);
+                    out.docs.push(LoadedDoc {
+                        offset: slice.offset,
+                        root,
+                        resources,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+fn type_meta(node: &Node) -> (Option<&str>, Option<&str>) {
+    (
+        node.get("apiVersion").and_then(Node::as_str),
+        node.get("kind").and_then(Node::as_str),
+    )
+}
+
+/// The objects in one document: itself, or the items of a List.
+fn objects_of(root: &Node, doc: usize, out: &mut LoadedFile) -> Vec<Resource> {
+    let here = |pointer: Pointer| At::Pointer { doc, pointer };
+    let mut found = Vec::new();
+    match &root.value {
+        Value::Null => return found,
+        Value::Map(_) => {}
+        other => {
+            out.diag(
+                &input::NOT_KUBERNETES_OBJECT,
+                here(Pointer::root()),
+                format!(
+                    "document is a {}, not a Kubernetes object; skipped",
+                    other.type_name()
+                ),
+            );
+            return found;
+        }
+    }
+    let (api_version, kind) = type_meta(root);
+    let (Some(api_version), Some(kind)) = (api_version, kind) else {
+        let missing = match (api_version, kind) {
+            (None, None) => "apiVersion and kind",
+            (None, _) => "apiVersion",
+            _ => "kind",
+        };
+        out.diag(
+            &input::NOT_KUBERNETES_OBJECT,
+            here(Pointer::root()),
+            format!("document has no {missing}: not a Kubernetes object; skipped"),
+        );
+        return found;
+    };
+    let items = root.get("items").filter(|_| kind.ends_with("List"));
+    let Some(items) = items else {
+        found.extend(decode_one(
+            root,
+            Pointer::root(),
+            api_version,
+            kind,
+            doc,
+            out,
+        ));
+        return found;
+    };
+    let Value::Seq(items) = &items.value else {
+        out.diag(
+            &input::INVALID_VALUE,
+            here(Pointer::root().key("items")),
+            format!("`items` of a {kind} must be a list"),
+        );
+        return found;
+    };
+    // Typed lists (PodList) may leave apiVersion and kind off their items.
+    let item_kind = (kind != "List").then(|| &kind[..kind.len() - 4]);
+    for (i, item) in items.iter().enumerate() {
+        let ptr = Pointer::root().key("items").index(i);
+        let (iav, ik) = type_meta(item);
+        match (
+            iav.or((kind != "List").then_some(api_version)),
+            ik.or(item_kind),
+        ) {
+            (Some(av), Some(k)) if matches!(item.value, Value::Map(_)) => {
+                found.extend(decode_one(item, ptr, av, k, doc, out));
+            }
+            _ => {
+                out.diag(
+                    &input::NOT_KUBERNETES_OBJECT,
+                    here(ptr),
+                    format!("item {i} of the {kind} is not a Kubernetes object; skipped"),
+                );
+            }
+        }
+    }
+    found
+}
+
+fn decode_one(
+    node: &Node,
+    base: Pointer,
+    api_version: &str,
+    kind: &str,
+    doc: usize,
+    out: &mut LoadedFile,
+) -> Option<Resource> {
+    let decoded = decode_object(node, base, api_version, kind);
+    let object = decoded.resource.object_ref();
+    let at = |pointer: Pointer| At::Pointer { doc, pointer };
+    if let Some(current) = decoded.judged_as {
+        out.diag(
+            &input::API_VERSION_JUDGED_AS,
+            at(decoded.resource.base.key("apiVersion")),
+            format!("{kind} {api_version} is not current; judged as {current}"),
+        )
+        .object = Some(object.clone());
+    }
+    for u in decoded.unknown_fields {
+        let message = format!(
+            "unknown field `{}` in {} (the API server drops it){}",
+            u.key,
+            u.type_name,
+            u.suggestion
+                .map(|s| format!(": did you mean `{s}`?"))
+                .unwrap_or_default()
+        );
+        let d = out.diag(&input::UNKNOWN_FIELD, at(u.pointer), message);
+        d.object = Some(object.clone());
+        if let Some(s) = u.suggestion {
+            d.help = Some(format!("rename `{}` to `{s}`", u.key));
+        }
+    }
+    if let Some(e) = decoded.error {
+        let pointer = e.pointer.unwrap_or_else(|| decoded.resource.base.clone());
+        out.diag(
+            &input::INVALID_VALUE,
+            at(pointer.clone()),
+            format!(
+                "{kind} cannot be decoded at {pointer}: {}; it was not checked",
+                e.message
+            ),
+        )
+        .object = Some(object);
+        return None;
+    }
+    Some(decoded.resource)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resource::Object;
+
+    fn codes(f: &LoadedFile) -> Vec<&'static str> {
+        f.diagnostics.iter().map(|d| d.rule.meta.code).collect()
+    }
+
+    #[test]
+    fn one_broken_document_does_not_hide_the_others() {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: []}\n---\nkind: [\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b}\nspec: {containers: []}\n";
+        let f = load_text(text, &Limits::default());
+        assert_eq!(codes(&f), ["SL9002"]);
+        let names: Vec<_> = f
+            .docs
+            .iter()
+            .flat_map(|d| &d.resources)
+            .map(|r| r.name.as_str())
+            .collect();
+        assert_eq!(names, ["a", "b"]);
+        let At::Span(span) = f.diagnostics[0].at else {
+            panic!()
+        };
+        assert!(span.start >= text.find("kind: [").unwrap(), "{span:?}");
+    }
+
+    #[test]
+    fn lists_and_typed_lists_yield_items_with_pointers() {
+        let text = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: a}\n  spec: {containers: []}\n- apiVersion: apps/v1\n  kind: Deployment\n  metadata: {name: d}\n  spec: {selector: {}, template: {spec: {containers: []}}}\n---\napiVersion: v1\nkind: PodList\nitems:\n- metadata: {name: b}\n  spec: {containers: []}\n";
+        let f = load_text(text, &Limits::default());
+        assert!(f.diagnostics.is_empty(), "{:?}", f.diagnostics);
+        let rs: Vec<_> = f.docs.iter().flat_map(|d| &d.resources).collect();
+        assert_eq!(rs.len(), 3);
+        assert_eq!(rs[1].base.as_str(), "/items/1");
+        assert!(matches!(rs[1].object, Object::Deployment(_)));
+        assert_eq!(rs[2].kind, "Pod");
+    }
+
+    #[test]
+    fn non_objects_are_noted_and_unknown_kinds_kept_untyped() {
+        let text = "replicaCount: 3\n---\n- a\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n";
+        let f = load_text(text, &Limits::default());
+        assert_eq!(codes(&f), ["SL9005", "SL9005"]);
+        let r = &f.docs[2].resources[0];
+        assert!(matches!(r.object, Object::Other));
+    }
+
+    #[test]
+    fn wrong_types_are_invalid_values_and_old_versions_are_judged() {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  hostPID: maybe\n  containers: []\n---\napiVersion: extensions/v1beta1\nkind: Deployment\nmetadata: {name: d}\nspec: {template: {spec: {containers: []}}}\n";
+        let f = load_text(text, &Limits::default());
+        assert_eq!(codes(&f), ["SL9003", "SL9006"]);
+        let At::Pointer { pointer, .. } = &f.diagnostics[0].at else {
+            panic!()
+        };
+        assert_eq!(pointer.as_str(), "/spec/hostPID");
+        assert_eq!(f.docs[0].resources.len(), 0);
+        assert!(matches!(
+            f.docs[1].resources[0].object,
+            Object::Deployment(_)
+        ));
+    }
+}

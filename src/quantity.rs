@@ -1,0 +1,232 @@
+//! Kubernetes resource quantities (`500m`, `1Gi`, `1e3`, `0.5`), compared exactly.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+/// A parsed quantity: its exact value in billionths of a unit (saturating far
+/// beyond any real limit), and the text it came from.
+#[derive(Debug, Clone)]
+pub struct Quantity {
+    nanos: i128,
+    text: String,
+}
+
+/// Why a string is not a quantity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuantityError(pub String);
+
+impl fmt::Display for QuantityError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` is not a Kubernetes quantity (expected a number with an optional suffix such as 500m, 1Gi, 1e3)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for QuantityError {}
+
+const NANO: i128 = 1_000_000_000;
+
+impl Quantity {
+    /// Parses the Kubernetes quantity grammar: sign, digits with an optional
+    /// decimal point, then a binary suffix (Ki..Ei), a decimal suffix (n u m k
+    /// M G T P E) or a decimal exponent (e3, E-2).
+    pub fn parse(text: &str) -> Result<Self, QuantityError> {
+        let err = || QuantityError(text.to_string());
+        let s = text.trim();
+        let (negative, s) = match s.as_bytes().first() {
+            Some(b'-') => (true, &s[1..]),
+            Some(b'+') => (false, &s[1..]),
+            _ => (false, s),
+        };
+        let num_len = s
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(s.len());
+        let (number, suffix) = s.split_at(num_len);
+        if number.is_empty() || number == "." || number.matches('.').count() > 1 {
+            return Err(err());
+        }
+        let (int_part, frac_part) = number.split_once('.').unwrap_or((number, ""));
+        // (base, exponent): the multiplier is base^exponent.
+        let (base, exp): (i128, i32) = match suffix {
+            "" => (10, 0),
+            "n" => (10, -9),
+            "u" => (10, -6),
+            "m" => (10, -3),
+            "k" => (10, 3),
+            "M" => (10, 6),
+            "G" => (10, 9),
+            "T" => (10, 12),
+            "P" => (10, 15),
+            "E" => (10, 18),
+            "Ki" => (2, 10),
+            "Mi" => (2, 20),
+            "Gi" => (2, 30),
+            "Ti" => (2, 40),
+            "Pi" => (2, 50),
+            "Ei" => (2, 60),
+            s if s.starts_with(['e', 'E']) => {
+                let e: i32 = s[1..].parse().map_err(|_| err())?;
+                if !(-100..=100).contains(&e) {
+                    return Err(err());
+                }
+                (10, e)
+            }
+            _ => return Err(err()),
+        };
+        // digits as an integer, scaled by 10^-frac_len
+        let digits = format!("{int_part}{frac_part}");
+        let digits = digits.trim_start_matches('0');
+        let mantissa: i128 = if digits.is_empty() {
+            0
+        } else if digits.len() > 30 {
+            i128::MAX / NANO
+        } else {
+            digits.parse().map_err(|_| err())?
+        };
+        let mut dec_exp: i32 = -(frac_part.len() as i32);
+        let mut value = mantissa.saturating_mul(NANO);
+        if base == 10 {
+            dec_exp += exp;
+        } else {
+            value = value.saturating_mul(1i128 << exp);
+        }
+        value = scale10(value, dec_exp);
+        Ok(Quantity {
+            nanos: if negative { -value } else { value },
+            text: text.to_string(),
+        })
+    }
+
+    /// The text the quantity was written as.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// True for values below zero.
+    pub fn is_negative(&self) -> bool {
+        self.nanos < 0
+    }
+}
+
+/// `value * 10^exp`, rounding any fraction up and saturating.
+fn scale10(mut value: i128, exp: i32) -> i128 {
+    if exp >= 0 {
+        for _ in 0..exp {
+            value = value.saturating_mul(10);
+        }
+    } else {
+        for _ in 0..(-exp) {
+            let rem = value % 10;
+            value /= 10;
+            if rem != 0 {
+                value += 1;
+            }
+            if value == 0 {
+                break;
+            }
+        }
+    }
+    value
+}
+
+impl PartialEq for Quantity {
+    fn eq(&self, other: &Self) -> bool {
+        self.nanos == other.nanos
+    }
+}
+
+impl PartialOrd for Quantity {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.nanos.cmp(&other.nanos))
+    }
+}
+
+impl fmt::Display for Quantity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl serde::Serialize for Quantity {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Quantity {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            S(String),
+            I(i64),
+            F(f64),
+        }
+        let text = match Raw::deserialize(d)? {
+            Raw::S(s) => s,
+            Raw::I(i) => i.to_string(),
+            Raw::F(f) => f.to_string(),
+        };
+        Quantity::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl schemars::JsonSchema for Quantity {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Quantity".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A Kubernetes quantity such as 500m, 1Gi or 2.",
+            "anyOf": [
+                {"type": "string", "pattern": "^[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([numkMGTPE]|[KMGTPE]i|[eE][+-]?[0-9]+)?$"},
+                {"type": "number"}
+            ]
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(s: &str) -> Quantity {
+        Quantity::parse(s).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn equal_values_in_different_notations() {
+        assert_eq!(q("500m"), q("0.5"));
+        assert_eq!(q("1e3"), q("1k"));
+        assert_eq!(q("1E3"), q("1000"));
+        assert_eq!(q("1Gi"), q("1073741824"));
+        assert_eq!(q("1024Mi"), q("1Gi"));
+        assert_eq!(q("2"), q("2000m"));
+        assert_eq!(q(".5"), q("500m"));
+        assert_eq!(q("5."), q("5"));
+        assert_eq!(q("+1"), q("1"));
+    }
+
+    #[test]
+    fn orders_exactly_at_the_boundary() {
+        assert!(q("4Gi") < q("4294967297"));
+        assert!(q("4Gi") > q("4294967295"));
+        assert!(q("4G") < q("4Gi"));
+        assert!(q("2001m") > q("2"));
+        assert!(q("1n") > q("0"));
+        assert!(q("10Ei") > q("10Gi"), "saturates instead of overflowing");
+        assert!(q("-1").is_negative());
+    }
+
+    #[test]
+    fn rejects_what_the_api_server_rejects() {
+        for bad in [
+            "", "1.2.3", "abc", "1Gb", "1K", "1ki", "1e", "m", ".", "1 Gi", "1e999",
+        ] {
+            assert!(Quantity::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+}

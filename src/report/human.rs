@@ -1,0 +1,104 @@
+//! Human output: each finding as a miette diagnostic with its source snippet.
+
+use std::fmt;
+use std::io::{self, Write};
+use std::sync::Arc;
+
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan,
+};
+
+use crate::check::RunResult;
+use crate::finding::{Finding, Severity};
+
+use super::RenderOptions;
+
+struct Shown<'a> {
+    finding: &'a Finding,
+    source: Option<NamedSource<Arc<str>>>,
+}
+
+impl fmt::Debug for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.finding.message)
+    }
+}
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.finding.message)
+    }
+}
+
+impl std::error::Error for Shown<'_> {}
+
+impl Diagnostic for Shown<'_> {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(format!(
+            "{}({})",
+            self.finding.code, self.finding.name
+        )))
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.finding.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Info => miette::Severity::Advice,
+        })
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        let f = self.finding;
+        let mut help = f
+            .help
+            .clone()
+            .or_else(|| crate::rules::find(f.code).map(|r| r.meta.remediation.to_string()))?;
+        if let Some(o) = &f.object {
+            help = format!("{help}\n(in {o}, at {})", f.pointer);
+        }
+        Some(Box::new(help))
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.source.as_ref()?;
+        let loc = self.finding.location.as_ref()?;
+        let span = SourceSpan::new(loc.start.into(), loc.end.saturating_sub(loc.start));
+        Some(Box::new(std::iter::once(
+            LabeledSpan::new_primary_with_span(Some("here".to_string()), span),
+        )))
+    }
+}
+
+pub fn render(run: &RunResult, opts: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
+    let theme = if opts.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_links(false)
+        .with_width(100);
+    let orphans = run.orphans.iter().map(|f| (f, None));
+    let per_file = run
+        .files
+        .iter()
+        .flat_map(|file| file.findings.iter().map(move |f| (f, file.source.as_ref())));
+    for (finding, source) in orphans.chain(per_file) {
+        let shown = Shown {
+            finding,
+            source: source
+                .filter(|s| !s.text.is_empty())
+                .map(|s| NamedSource::new(&*s.name, s.text.clone())),
+        };
+        let mut text = String::new();
+        if shown.source.is_none() {
+            text.push_str(&format!("{}: ", super::position(finding)));
+        }
+        handler
+            .render_report(&mut text, &shown)
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        writeln!(out, "{text}")?;
+    }
+    writeln!(out, "{}", super::summary_line(run))
+}

@@ -1,0 +1,139 @@
+//! SARIF 2.1.0, as GitHub code scanning accepts it: every rule in
+//! `tool.driver.rules`, results with real regions (1-based, end column exclusive,
+//! columns in Unicode code points), and relative artifact URIs.
+
+use std::io::{self, Write};
+
+use serde_json::{Value, json};
+
+use crate::check::RunResult;
+use crate::finding::{Finding, Severity};
+use crate::rules;
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+/// A path as a SARIF URI reference: forward slashes, percent-encoded where needed.
+pub fn uri_of(path: &str) -> String {
+    let path = path.replace('\\', "/");
+    let path = path.strip_prefix("./").unwrap_or(&path);
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    if path.starts_with('/') {
+        format!("file://{out}")
+    } else {
+        out
+    }
+}
+
+fn rule_descriptor(r: &crate::rule::RuleDef) -> Value {
+    let m = &r.meta;
+    let rationale = m.rationale();
+    json!({
+        "id": m.code,
+        "name": m.name,
+        "shortDescription": {"text": m.summary()},
+        "fullDescription": {"text": if rationale.is_empty() { m.summary() } else { rationale.clone() }},
+        "help": {
+            "text": format!("{}\n\n{}", rationale, m.remediation),
+            "markdown": format!("{}\n\n**Fix:** {}", rationale, m.remediation),
+        },
+        "helpUri": m.docs_url(),
+        "defaultConfiguration": {"level": level(m.severity)},
+        "properties": {"tags": ["security", format!("{:?}", m.category).to_lowercase()]},
+    })
+}
+
+fn result(f: &Finding) -> Value {
+    let rule_index = rules::ALL.iter().position(|r| r.meta.code == f.code);
+    let mut message = f.message.clone();
+    if let Some(help) = &f.help {
+        message.push_str(&format!(" ({help})"));
+    }
+    let mut location = json!({});
+    if let Some(loc) = &f.location {
+        let mut physical = json!({"artifactLocation": {"uri": uri_of(&loc.file)}});
+        if loc.start > 0 || loc.end > 0 || loc.start_lc.line > 1 {
+            let mut region = json!({
+                "startLine": loc.start_lc.line,
+                "startColumn": loc.start_lc.column,
+            });
+            if loc.end > loc.start {
+                region["endLine"] = json!(loc.end_lc.line);
+                region["endColumn"] = json!(loc.end_lc.column);
+            }
+            physical["region"] = region;
+        }
+        location["physicalLocation"] = physical;
+    }
+    if let Some(o) = &f.object {
+        location["logicalLocations"] = json!([{
+            "fullyQualifiedName": format!("{o}{}", f.pointer),
+            "kind": "object",
+        }]);
+    }
+    let mut r = json!({
+        "ruleId": f.code,
+        "level": level(f.severity),
+        "message": {"text": message},
+        "locations": [location],
+        "partialFingerprints": {
+            "sandboxLint/v1": format!("{}:{}:{}", f.code, f.object.as_ref().map(|o| o.to_string()).unwrap_or_default(), f.pointer),
+        },
+    });
+    if let Some(i) = rule_index {
+        r["ruleIndex"] = json!(i);
+    }
+    r
+}
+
+/// The SARIF log as a JSON value.
+pub fn to_value(run: &RunResult) -> Value {
+    let rules: Vec<Value> = rules::ALL.iter().map(|r| rule_descriptor(r)).collect();
+    let results: Vec<Value> = run.findings().map(result).collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "sandbox-lint",
+                "version": env!("CARGO_PKG_VERSION"),
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/sandbox-lint/sandbox-lint",
+                "rules": rules,
+            }},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+            "invocations": [{"executionSuccessful": !run.input_errors()}],
+        }],
+    })
+}
+
+pub fn render(run: &RunResult, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &to_value(run))?;
+    writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::uri_of;
+
+    #[test]
+    fn uris_are_relative_and_encoded() {
+        assert_eq!(uri_of("./testdata/a b.yaml"), "testdata/a%20b.yaml");
+        assert_eq!(uri_of("/abs/x.yaml"), "file:///abs/x.yaml");
+        assert_eq!(uri_of("dir\\x.yaml"), "dir/x.yaml");
+    }
+}

@@ -1,0 +1,254 @@
+//! Rule declarations: metadata, typed parameters and the check function, tied
+//! together by [`declare_rule!`] so docs, `explain` and schemas come from one place.
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::finding::Severity;
+use crate::pointer::Pointer;
+use crate::resource::Workload;
+
+/// What a rule is about; decides its code range and how `rules` groups it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    /// SL1xxx: pod and container security.
+    PodSecurity,
+    /// SL2xxx: workload shape, scheduling and identity.
+    Workload,
+    /// SL9xxx, fatal: the input could not be read; the run exits 2.
+    InputError,
+    /// SL9xxx: the input was read, but something in it is not what it seems.
+    Input,
+}
+
+impl Category {
+    /// Human title used by `rules` and the docs.
+    pub fn title(self) -> &'static str {
+        match self {
+            Category::PodSecurity => "Pod and container security",
+            Category::Workload => "Workload, scheduling and identity",
+            Category::InputError => "Unreadable input",
+            Category::Input => "Input",
+        }
+    }
+}
+
+/// Everything about a rule except its logic.
+#[derive(Debug)]
+pub struct RuleMeta {
+    /// Stable code (`SL1002`); never reused.
+    pub code: &'static str,
+    /// Stable kebab-case name (`run-as-non-root`).
+    pub name: &'static str,
+    /// The rule's doc comment: a one-line summary, a blank line, then the rationale.
+    pub doc: &'static str,
+    /// How to fix a finding.
+    pub remediation: &'static str,
+    pub severity: Severity,
+    pub category: Category,
+    /// Source file and line of the declaration (for `explain` and contributors).
+    pub file: &'static str,
+    pub line: u32,
+}
+
+impl RuleMeta {
+    /// The first paragraph of the doc comment, on one line.
+    pub fn summary(&self) -> String {
+        paragraphs(self.doc).next().unwrap_or_default()
+    }
+
+    /// Everything after the summary: why the rule exists, trade-offs.
+    pub fn rationale(&self) -> String {
+        paragraphs(self.doc)
+            .skip(1)
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    }
+
+    /// The documentation URL stamped on every finding.
+    pub fn docs_url(&self) -> String {
+        format!("{DOCS_BASE}#{}", self.code.to_ascii_lowercase())
+    }
+}
+
+/// Where the generated rules reference lives.
+pub const DOCS_BASE: &str = "https://github.com/sandbox-lint/sandbox-lint/blob/main/docs/rules.md";
+
+/// Doc-comment lines joined into paragraphs (blank lines separate them). Lines
+/// starting with `-` or indented keep their line breaks.
+fn paragraphs(doc: &str) -> impl Iterator<Item = String> + '_ {
+    doc.split("\n\n").filter_map(|p| {
+        let lines: Vec<&str> = p
+            .lines()
+            .map(|l| l.strip_prefix(' ').unwrap_or(l))
+            .collect();
+        let mut out = String::new();
+        for l in lines.iter().filter(|l| !l.trim().is_empty()) {
+            if !out.is_empty() {
+                let keep_break = l.starts_with('-') || l.starts_with("  ");
+                out.push(if keep_break { '\n' } else { ' ' });
+            }
+            out.push_str(l.trim_end());
+        }
+        (!out.is_empty()).then_some(out)
+    })
+}
+
+/// A rule: metadata, parameter schema and defaults, and a constructor that
+/// validates parameters once and returns the ready-to-run check.
+pub struct RuleDef {
+    pub meta: RuleMeta,
+    /// JSON Schema of the parameters.
+    pub schema: fn() -> schemars::Schema,
+    /// Default parameters, serialized.
+    pub defaults: fn() -> serde_json::Value,
+    /// Validates parameters and builds the check.
+    pub compile: fn(&serde_json::Value) -> Result<Box<dyn Check>, String>,
+}
+
+impl std::fmt::Debug for RuleDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuleDef").field("meta", &self.meta).finish()
+    }
+}
+
+/// A compiled rule: parameters resolved, ready to run on any number of inputs.
+pub trait Check: Send + Sync {
+    /// Checks one object that carries a pod spec.
+    fn check_workload(&self, _cx: &mut Cx, _w: &Workload<'_>) {}
+}
+
+/// A parameterless rule's parameters.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoParams {}
+
+type WorkloadFn<P> = fn(&P, &mut Cx, &Workload<'_>);
+
+struct WorkloadCheck<P> {
+    params: P,
+    check: Option<WorkloadFn<P>>,
+}
+
+impl<P: Send + Sync> Check for WorkloadCheck<P> {
+    fn check_workload(&self, cx: &mut Cx, w: &Workload<'_>) {
+        if let Some(f) = self.check {
+            f(&self.params, cx, w);
+        }
+    }
+}
+
+/// Builds a check from JSON parameters (used by [`declare_rule!`]).
+pub fn compile<P>(
+    value: &serde_json::Value,
+    check: Option<WorkloadFn<P>>,
+) -> Result<Box<dyn Check>, String>
+where
+    P: DeserializeOwned + Send + Sync + 'static,
+{
+    let params = P::deserialize(value).map_err(|e| e.to_string())?;
+    Ok(Box::new(WorkloadCheck { params, check }))
+}
+
+/// What a rule reported: a message and where, nothing else. The engine stamps
+/// code, name and severity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub pointer: Pointer,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+/// The context a check reports into.
+#[derive(Debug, Default)]
+pub struct Cx {
+    reports: Vec<Report>,
+}
+
+impl Cx {
+    /// Reports a problem at `pointer` (the missing field itself when it is absent).
+    pub fn report(&mut self, pointer: Pointer, message: impl Into<String>) -> &mut Report {
+        self.reports.push(Report {
+            pointer,
+            message: message.into(),
+            help: None,
+        });
+        let last = self.reports.len() - 1;
+        &mut self.reports[last]
+    }
+
+    /// Takes what was reported so far.
+    pub fn take(&mut self) -> Vec<Report> {
+        std::mem::take(&mut self.reports)
+    }
+}
+
+impl Report {
+    /// Attaches a specific fix to this report (the rule's remediation is the default).
+    pub fn help(&mut self, help: impl Into<String>) -> &mut Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// Declares a rule: its doc comment becomes summary and rationale, and
+/// `file!()`/`line!()` are captured. A rule without `check` is reported by the
+/// loader rather than run on objects.
+#[macro_export]
+macro_rules! declare_rule {
+    (
+        $(#[doc = $doc:literal])*
+        $vis:vis static $ident:ident = {
+            code: $code:literal,
+            name: $name:literal,
+            severity: $sev:ident,
+            category: $cat:ident,
+            remediation: $fix:literal,
+            params: $params:ty,
+            $(check: $check:path,)?
+        }
+    ) => {
+        $(#[doc = $doc])*
+        $vis static $ident: $crate::rule::RuleDef = $crate::rule::RuleDef {
+            meta: $crate::rule::RuleMeta {
+                code: $code,
+                name: $name,
+                doc: concat!($($doc, "\n"),*),
+                remediation: $fix,
+                severity: $crate::finding::Severity::$sev,
+                category: $crate::rule::Category::$cat,
+                file: file!(),
+                line: line!(),
+            },
+            schema: || ::schemars::schema_for!($params),
+            defaults: || {
+                ::serde_json::to_value(<$params as ::core::default::Default>::default())
+                    .unwrap_or_default()
+            },
+            compile: |v| $crate::rule::compile::<$params>(v, $crate::declare_rule!(@check $($check)?)),
+        };
+    };
+    (@check $check:path) => { Some($check) };
+    (@check) => { None };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doc_splits_into_summary_and_rationale() {
+        let doc = " Containers must not run as root.\n\n The kernel is shared:\n - one\n - two\n\n Second paragraph\n wraps.\n";
+        let parts: Vec<_> = paragraphs(doc).collect();
+        assert_eq!(
+            parts,
+            [
+                "Containers must not run as root.",
+                "The kernel is shared:\n- one\n- two",
+                "Second paragraph wraps."
+            ]
+        );
+    }
+}

@@ -1,0 +1,113 @@
+//! SL9xxx: what the loader reports about the input itself.
+
+use crate::rule::NoParams;
+
+crate::declare_rule! {
+    /// A file could not be read: missing, unreadable, not UTF-8, or over the size limit.
+    ///
+    /// What cannot be read cannot be checked; the run exits with code 2 so that CI
+    /// does not mistake it for a clean result.
+    pub static UNREADABLE_INPUT = {
+        code: "SL9001",
+        name: "unreadable-input",
+        severity: Error,
+        category: InputError,
+        remediation: "Fix the path or permissions, convert the file to UTF-8, or raise `--max-file-size` if the file is legitimately large.",
+        params: NoParams,
+    }
+}
+
+crate::declare_rule! {
+    /// A YAML or JSON document could not be parsed.
+    ///
+    /// Syntax errors, duplicate mapping keys (which the API server would resolve
+    /// differently than a lenient parser), alias bombs and documents over the
+    /// parser's budgets are refused. Only the broken document is skipped: the
+    /// other documents of the file are still checked.
+    pub static YAML_SYNTAX = {
+        code: "SL9002",
+        name: "yaml-syntax",
+        severity: Error,
+        category: InputError,
+        remediation: "Fix the document at the reported position; remove the duplicate key if one is reported.",
+        params: NoParams,
+    }
+}
+
+crate::declare_rule! {
+    /// A field has a value of the wrong type for its Kubernetes schema.
+    ///
+    /// The object cannot be decoded, so no rule can judge it: it is reported
+    /// instead of passing silently, and the run exits with code 2.
+    pub static INVALID_VALUE = {
+        code: "SL9003",
+        name: "invalid-value",
+        severity: Error,
+        category: InputError,
+        remediation: "Give the field a value of the type the Kubernetes API expects (see `kubectl explain`).",
+        params: NoParams,
+    }
+}
+
+crate::declare_rule! {
+    /// A field is not part of the Kubernetes schema at that place.
+    ///
+    /// The API server drops unknown fields (or rejects them under strict field
+    /// validation), so a misspelt `readOnlyRootFileSystem` silently leaves the root
+    /// filesystem writable while the manifest looks right.
+    pub static UNKNOWN_FIELD = {
+        code: "SL9004",
+        name: "unknown-field",
+        severity: Error,
+        category: Input,
+        remediation: "Correct the field name or move the field to the object it belongs to: the API server ignores it here.",
+        params: NoParams,
+    }
+}
+
+crate::declare_rule! {
+    /// A YAML document is not a Kubernetes object (it has no apiVersion and kind) and was skipped.
+    ///
+    /// Helm values, kustomize configuration and other YAML often sit next to
+    /// manifests; they are noted so that a manifest missing its `kind` is not
+    /// mistaken for a checked one.
+    pub static NOT_KUBERNETES_OBJECT = {
+        code: "SL9005",
+        name: "not-kubernetes-object",
+        severity: Info,
+        category: Input,
+        remediation: "Add `apiVersion` and `kind` if this is meant to be a Kubernetes object; otherwise exclude the file.",
+        params: NoParams,
+    }
+}
+
+crate::declare_rule! {
+    /// An object uses an apiVersion other than the one sandbox-lint models, and was judged as the current one.
+    ///
+    /// Old API versions (`extensions/v1beta1`, `apps/v1beta2`, ...) are no longer
+    /// served by current API servers. The object is still checked (fail closed),
+    /// as if it were written for the current version.
+    pub static API_VERSION_JUDGED_AS = {
+        code: "SL9006",
+        name: "api-version-judged-as",
+        severity: Warning,
+        category: Input,
+        remediation: "Move the object to the current apiVersion (for example `apps/v1`).",
+        params: NoParams,
+    }
+}
+
+crate::declare_rule! {
+    /// An object that must carry a pod spec has none, so nothing in it can be checked.
+    ///
+    /// The API server rejects such an object; reporting it keeps a truncated or
+    /// mis-indented manifest from passing as compliant.
+    pub static MISSING_POD_SPEC = {
+        code: "SL9007",
+        name: "missing-pod-spec",
+        severity: Error,
+        category: Input,
+        remediation: "Add the pod spec (check the indentation of `spec`/`template`).",
+        params: NoParams,
+    }
+}

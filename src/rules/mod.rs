@@ -1,0 +1,127 @@
+//! Every rule sandbox-lint knows, in one table.
+
+pub mod input;
+pub mod pod;
+pub mod workload;
+
+use crate::rule::RuleDef;
+
+/// All rules, in code order. The registry test checks codes and names are unique.
+pub static ALL: &[&RuleDef] = &[
+    &pod::runtime_class::RUNTIME_CLASS,
+    &pod::run_as::RUN_AS_NON_ROOT,
+    &pod::run_as::RUN_AS_USER,
+    &pod::run_as::RUN_AS_GROUP,
+    &pod::run_as::FS_GROUP,
+    &pod::privilege::ALLOW_PRIVILEGE_ESCALATION,
+    &pod::privilege::PRIVILEGED,
+    &pod::privilege::DROP_ALL_CAPABILITIES,
+    &pod::privilege::ADDED_CAPABILITIES,
+    &pod::filesystem::READ_ONLY_ROOT_FILESYSTEM,
+    &pod::seccomp::SECCOMP_PROFILE,
+    &pod::service_account::AUTOMOUNT_SERVICE_ACCOUNT_TOKEN,
+    &pod::host::HOST_NAMESPACES,
+    &pod::host::HOST_PORT,
+    &pod::volumes::HOST_PATH,
+    &pod::volumes::EMPTY_DIR_SIZE_LIMIT,
+    &pod::volumes::WRITABLE_MOUNT_PATH,
+    &pod::volumes::SECRET_VOLUME,
+    &pod::image::IMAGE_TAG,
+    &pod::image::IMAGE_DIGEST,
+    &pod::resources::RESOURCE_REQUESTS,
+    &pod::resources::RESOURCE_LIMITS,
+    &workload::deadline::ACTIVE_DEADLINE,
+    &workload::deadline::RESTART_POLICY,
+    &workload::deadline::LONG_RUNNING_CONTROLLER,
+    &workload::scheduling::NODE_AFFINITY,
+    &workload::scheduling::SANDBOX_TOLERATION,
+    &input::UNREADABLE_INPUT,
+    &input::YAML_SYNTAX,
+    &input::INVALID_VALUE,
+    &input::UNKNOWN_FIELD,
+    &input::NOT_KUBERNETES_OBJECT,
+    &input::API_VERSION_JUDGED_AS,
+    &input::MISSING_POD_SPEC,
+];
+
+/// The rule with this code or name (case-insensitive code).
+pub fn find(code_or_name: &str) -> Option<&'static RuleDef> {
+    ALL.iter()
+        .copied()
+        .find(|r| r.meta.code.eq_ignore_ascii_case(code_or_name) || r.meta.name == code_or_name)
+}
+
+/// The closest code or name to an unknown one, for "did you mean".
+pub fn suggest(code_or_name: &str) -> Option<&'static str> {
+    let names: Vec<&'static str> = ALL
+        .iter()
+        .flat_map(|r| [r.meta.code, r.meta.name])
+        .collect();
+    crate::yaml::de::suggest(code_or_name, &names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rule::Category;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_and_names_are_unique_well_formed_and_documented() {
+        let mut codes = HashSet::new();
+        let mut names = HashSet::new();
+        for r in ALL {
+            let m = &r.meta;
+            assert!(codes.insert(m.code), "duplicate code {}", m.code);
+            assert!(names.insert(m.name), "duplicate name {}", m.name);
+            let range = match m.category {
+                Category::PodSecurity => '1',
+                Category::Workload => '2',
+                Category::InputError | Category::Input => '9',
+            };
+            assert!(
+                m.code.len() == 6
+                    && m.code.starts_with("SL")
+                    && m.code.as_bytes()[2] as char == range,
+                "{} is not in its category's range",
+                m.code
+            );
+            assert!(
+                m.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{} is not kebab-case",
+                m.name
+            );
+            assert!(!m.summary().is_empty(), "{} has no summary", m.code);
+            assert!(!m.rationale().is_empty(), "{} has no rationale", m.code);
+            assert!(!m.remediation.is_empty(), "{} has no remediation", m.code);
+        }
+    }
+
+    #[test]
+    fn default_parameters_compile_and_have_a_schema() {
+        for r in ALL {
+            let defaults = (r.defaults)();
+            (r.compile)(&defaults).unwrap_or_else(|e| panic!("{}: {e}", r.meta.code));
+            let schema = (r.schema)();
+            assert!(schema.as_value().is_object(), "{} schema", r.meta.code);
+        }
+    }
+
+    #[test]
+    fn unknown_parameters_are_rejected() {
+        let r = find("run-as-non-root").unwrap();
+        assert!((r.compile)(&serde_json::json!({"bogus": 1})).is_err());
+        let r = find("SL1022").unwrap();
+        let err = (r.compile)(&serde_json::json!({"max": {"cpu": "lots"}}))
+            .err()
+            .unwrap();
+        assert!(err.contains("lots"), "{err}");
+    }
+
+    #[test]
+    fn lookup_by_code_or_name_with_suggestions() {
+        assert_eq!(find("sl1002").unwrap().meta.name, "run-as-non-root");
+        assert_eq!(find("host-path").unwrap().meta.code, "SL1015");
+        assert_eq!(suggest("run-as-nonroot"), Some("run-as-non-root"));
+    }
+}

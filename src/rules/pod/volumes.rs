@@ -1,0 +1,262 @@
+//! SL1015-SL1018: volumes and where a container can write.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use k8s_openapi::api::core::v1::Volume;
+
+use crate::quantity::Quantity;
+use crate::resource::Workload;
+use crate::rule::{Cx, NoParams};
+
+crate::declare_rule! {
+    /// The pod must not mount hostPath volumes.
+    ///
+    /// A hostPath volume hands the sandbox a directory of the node: the container
+    /// runtime socket, kubelet credentials or other pods' data are one path away.
+    pub static HOST_PATH = {
+        code: "SL1015",
+        name: "host-path",
+        severity: Error,
+        category: PodSecurity,
+        remediation: "Replace the hostPath volume with an emptyDir (with a sizeLimit) or a ConfigMap.",
+        params: NoParams,
+        check: host_path,
+    }
+}
+
+fn host_path(_: &NoParams, cx: &mut Cx, w: &Workload<'_>) {
+    for (i, v) in volumes(w).iter().enumerate() {
+        if let Some(hp) = &v.host_path {
+            cx.report(
+                w.pod.at("volumes").index(i).key("hostPath"),
+                format!("volume \"{}\" mounts host path {}", v.name, hp.path),
+            );
+        }
+    }
+}
+
+fn volumes<'a>(w: &Workload<'a>) -> &'a [Volume] {
+    w.pod.spec.volumes.as_deref().unwrap_or_default()
+}
+
+/// Parameters of `empty-dir-size-limit`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct SizeParams {
+    /// Largest allowed `sizeLimit` of an emptyDir (memory-backed ones included).
+    pub max_size: Quantity,
+}
+
+impl Default for SizeParams {
+    fn default() -> Self {
+        Self {
+            max_size: Quantity::parse("10Gi").unwrap_or_else(|_| unreachable!()),
+        }
+    }
+}
+
+crate::declare_rule! {
+    /// Every emptyDir must have a `sizeLimit`, at most a maximum (default 10Gi).
+    ///
+    /// Without a limit, untrusted code can fill the node's disk (or, with
+    /// `medium: Memory`, its RAM) and starve every other pod on it. The kubelet
+    /// evicts a pod that exceeds its emptyDir's sizeLimit.
+    pub static EMPTY_DIR_SIZE_LIMIT = {
+        code: "SL1016",
+        name: "empty-dir-size-limit",
+        severity: Error,
+        category: PodSecurity,
+        remediation: "Set `emptyDir.sizeLimit` (e.g. 10Gi for /workspace, 1Gi for /tmp) on every emptyDir volume.",
+        params: SizeParams,
+        check: empty_dir,
+    }
+}
+
+fn empty_dir(p: &SizeParams, cx: &mut Cx, w: &Workload<'_>) {
+    for (i, v) in volumes(w).iter().enumerate() {
+        let Some(ed) = &v.empty_dir else { continue };
+        let ptr = w
+            .pod
+            .at("volumes")
+            .index(i)
+            .key("emptyDir")
+            .key("sizeLimit");
+        let medium = if ed.medium.as_deref() == Some("Memory") {
+            " (memory-backed)"
+        } else {
+            ""
+        };
+        match &ed.size_limit {
+            None => {
+                cx.report(
+                    ptr,
+                    format!("emptyDir volume \"{}\"{medium} has no sizeLimit", v.name),
+                );
+            }
+            Some(q) => match Quantity::parse(&q.0) {
+                Err(e) => {
+                    cx.report(ptr, e.to_string());
+                }
+                Ok(size) if size > p.max_size => {
+                    cx.report(
+                        ptr,
+                        format!(
+                            "emptyDir volume \"{}\"{medium} sizeLimit {size} exceeds the maximum {}",
+                            v.name, p.max_size
+                        ),
+                    );
+                }
+                Ok(_) => {}
+            },
+        }
+    }
+}
+
+/// Parameters of `writable-mount-path`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct PathParams {
+    /// Paths (and everything below them) where a writable volume may be mounted.
+    pub allowed_paths: Vec<String>,
+}
+
+impl Default for PathParams {
+    fn default() -> Self {
+        Self {
+            allowed_paths: vec!["/workspace".into(), "/tmp".into()],
+        }
+    }
+}
+
+crate::declare_rule! {
+    /// Writable volumes may be mounted only at allowed paths (default /workspace and /tmp).
+    ///
+    /// The checklist keeps everything read-only except the workspace and a scratch
+    /// directory. A writable mount elsewhere (over `/opt/runner`, `/usr/lib`, ...)
+    /// undoes the read-only root filesystem for that path. ConfigMap, Secret,
+    /// downwardAPI, projected and image volumes are always mounted read-only and
+    /// are not counted; any other mount counts unless it sets `readOnly: true`.
+    pub static WRITABLE_MOUNT_PATH = {
+        code: "SL1017",
+        name: "writable-mount-path",
+        severity: Error,
+        category: PodSecurity,
+        remediation: "Mount the volume with `readOnly: true`, or move it under an allowed path such as /workspace or /tmp.",
+        params: PathParams,
+        check: writable_mounts,
+    }
+}
+
+/// Volume sources that the kubelet always mounts read-only.
+fn always_read_only(v: &Volume) -> bool {
+    v.config_map.is_some()
+        || v.secret.is_some()
+        || v.downward_api.is_some()
+        || v.projected.is_some()
+        || v.image.is_some()
+}
+
+fn under(path: &str, root: &str) -> bool {
+    let root = root.trim_end_matches('/');
+    let path = path.trim_end_matches('/');
+    path == root
+        || path
+            .strip_prefix(root)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+fn writable_mounts(p: &PathParams, cx: &mut Cx, w: &Workload<'_>) {
+    let vols = volumes(w);
+    for c in w.pod.containers() {
+        for (i, m) in c.volume_mounts.iter().enumerate() {
+            if m.read_only == Some(true) {
+                continue;
+            }
+            let vol = vols.iter().find(|v| v.name == m.name);
+            if vol.is_some_and(always_read_only) {
+                continue;
+            }
+            if p.allowed_paths.iter().any(|a| under(&m.mount_path, a)) {
+                continue;
+            }
+            cx.report(
+                c.pointer.key("volumeMounts").index(i).key("mountPath"),
+                format!(
+                    "{} mounts volume \"{}\" writable at {} (writable paths: {})",
+                    c.label(),
+                    m.name,
+                    m.mount_path,
+                    p.allowed_paths.join(", ")
+                ),
+            );
+        }
+    }
+}
+
+crate::declare_rule! {
+    /// Secrets should reach the runner as environment variables, not as secret volumes.
+    ///
+    /// This follows the seeds' checklist ("Secrets are mounted as environment
+    /// variables (not files)"): the runner reads its API key at start-up, and a
+    /// secret volume stays readable by the untrusted code for the whole run, at a
+    /// well-known path, and is refreshed when the Secret changes.
+    ///
+    /// Kubernetes hardening guides recommend the opposite (files over environment
+    /// variables, since environment variables leak into child processes, crash
+    /// dumps and `/proc/<pid>/environ`). Both expose the secret to code running as
+    /// the same user; choose per deployment and switch this rule off in the policy
+    /// if files suit you better.
+    pub static SECRET_VOLUME = {
+        code: "SL1018",
+        name: "secret-volume",
+        severity: Warning,
+        category: PodSecurity,
+        remediation: "Pass the secret with `env[].valueFrom.secretKeyRef` instead of a secret volume, or disable this rule in the policy.",
+        params: NoParams,
+        check: secret_volumes,
+    }
+}
+
+fn secret_volumes(_: &NoParams, cx: &mut Cx, w: &Workload<'_>) {
+    for (i, v) in volumes(w).iter().enumerate() {
+        let ptr = w.pod.at("volumes").index(i);
+        if let Some(s) = &v.secret {
+            let name = s.secret_name.as_deref().unwrap_or("?");
+            cx.report(
+                ptr.key("secret"),
+                format!("volume \"{}\" mounts Secret {name} as files", v.name),
+            );
+        }
+        let sources = v
+            .projected
+            .as_ref()
+            .and_then(|p| p.sources.as_deref())
+            .unwrap_or_default();
+        for (j, src) in sources.iter().enumerate() {
+            if let Some(s) = &src.secret {
+                cx.report(
+                    ptr.key("projected").key("sources").index(j).key("secret"),
+                    format!(
+                        "projected volume \"{}\" mounts Secret {} as files",
+                        v.name, s.name
+                    ),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::under;
+
+    #[test]
+    fn under_respects_path_components() {
+        assert!(under("/workspace", "/workspace"));
+        assert!(under("/workspace/cache", "/workspace/"));
+        assert!(under("/tmp/", "/tmp"));
+        assert!(!under("/workspace2", "/workspace"));
+        assert!(!under("/", "/tmp"));
+    }
+}
