@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::engine::Engine;
-use crate::finding::{Finding, Location};
+use crate::finding::{Finding, Location, ObjectRef};
 use crate::input::{self, Input};
 use crate::load::{At, LoadedFile, load_text};
 use crate::rule::Report;
@@ -30,6 +30,8 @@ pub struct FileResult {
     /// The text, when `keep_sources` was set and the file was read.
     pub source: Option<SourceFile>,
     pub findings: Vec<Finding>,
+    /// Every object read from the file, in order.
+    pub objects: Vec<ObjectRef>,
     pub documents: usize,
     pub resources: usize,
     pub bytes: usize,
@@ -96,7 +98,8 @@ pub fn run(engine: &Engine, paths: &[PathBuf], opts: &Options) -> RunResult {
 pub fn check_input(engine: &Engine, input: &Input, opts: &Options) -> FileResult {
     match input::read(input, opts.limits.max_file_bytes) {
         Ok(source) => check_source(engine, source, opts),
-        Err(message) => {
+        Err(err) => {
+            let message = err.message;
             let name: Arc<str> = input.display_name().into();
             let empty = SourceFile::new(name.clone(), "");
             let findings = engine
@@ -110,7 +113,12 @@ pub fn check_input(engine: &Engine, input: &Input, opts: &Options) -> FileResult
                     None,
                 )
                 .map(|mut f| {
-                    f.location = Some(location(&empty, Span::default()));
+                    let mut loc = location(&empty, Span::default());
+                    if let Some(at) = err.at {
+                        loc.start_lc = at;
+                        loc.end_lc = at;
+                    }
+                    f.location = Some(loc);
                     f
                 })
                 .into_iter()
@@ -119,6 +127,7 @@ pub fn check_input(engine: &Engine, input: &Input, opts: &Options) -> FileResult
                 name,
                 source: None,
                 findings,
+                objects: Vec::new(),
                 documents: 0,
                 resources: 0,
                 bytes: 0,
@@ -137,6 +146,12 @@ pub fn check_source(engine: &Engine, source: SourceFile, opts: &Options) -> File
         documents: loaded.docs.len(),
         resources: loaded.docs.iter().map(|d| d.resources.len()).sum(),
         findings,
+        objects: loaded
+            .docs
+            .iter()
+            .flat_map(|d| &d.resources)
+            .map(|r| r.object_ref())
+            .collect(),
         source: opts.keep_sources.then_some(source),
     }
 }
@@ -147,7 +162,7 @@ pub fn lint_loaded(engine: &Engine, source: &SourceFile, loaded: &LoadedFile) ->
     for d in &loaded.diagnostics {
         let report = Report {
             pointer: match &d.at {
-                At::Pointer { pointer, .. } => pointer.clone(),
+                At::Pointer { pointer, .. } | At::Key { pointer, .. } => pointer.clone(),
                 At::Span(_) => Default::default(),
             },
             message: d.message.clone(),
@@ -161,6 +176,11 @@ pub fn lint_loaded(engine: &Engine, source: &SourceFile, loaded: &LoadedFile) ->
             At::Pointer { doc, pointer } => {
                 let doc = &loaded.docs[*doc];
                 span_of(&doc.root, pointer).shifted(doc.offset)
+            }
+            At::Key { doc, pointer } => {
+                let doc = &loaded.docs[*doc];
+                let at = yaml::locate(&doc.root, pointer);
+                at.key.unwrap_or(at.value).shifted(doc.offset)
             }
         };
         f.location = Some(location(source, span));

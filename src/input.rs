@@ -4,7 +4,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::source::SourceFile;
+use crate::source::{LineCol, SourceFile};
 
 /// One input to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,9 +80,23 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Input>, Vec<DiscoveryError>) {
     (inputs, errors)
 }
 
+/// Why an input could not be read, and where in it when that is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadError {
+    pub message: String,
+    /// Line and column of the problem (the first invalid byte of non-UTF-8 text).
+    pub at: Option<LineCol>,
+}
+
+impl From<String> for ReadError {
+    fn from(message: String) -> Self {
+        ReadError { message, at: None }
+    }
+}
+
 /// Reads an input as UTF-8 text, refusing anything larger than `max_bytes`
 /// without reading more than that.
-pub fn read(input: &Input, max_bytes: u64) -> Result<SourceFile, String> {
+pub fn read(input: &Input, max_bytes: u64) -> Result<SourceFile, ReadError> {
     let name = input.display_name();
     let mut bytes = Vec::new();
     let result = match input {
@@ -98,15 +112,23 @@ pub fn read(input: &Input, max_bytes: u64) -> Result<SourceFile, String> {
             f.take(max_bytes + 1).read_to_end(&mut bytes)
         }),
     };
-    result.map_err(|e| e.to_string())?;
+    result.map_err(|e| ReadError::from(e.to_string()))?;
     if bytes.len() as u64 > max_bytes {
-        return Err(too_large(bytes.len() as u64, max_bytes));
+        return Err(too_large(bytes.len() as u64, max_bytes).into());
     }
     let text = String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "not UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        )
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        // The prefix is valid UTF-8 by definition, so positions count characters.
+        let prefix = String::from_utf8_lossy(valid);
+        let line = prefix.matches('\n').count() as u32 + 1;
+        let column = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
+        ReadError {
+            message: format!(
+                "not UTF-8 text (invalid byte 0x{:02X} at line {line}, column {column})",
+                e.as_bytes()[valid.len()]
+            ),
+            at: Some(LineCol { line, column }),
+        }
     })?;
     Ok(SourceFile::new(name, text))
 }

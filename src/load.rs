@@ -26,6 +26,8 @@ pub enum At {
     Span(Span),
     /// A pointer inside a parsed document.
     Pointer { doc: usize, pointer: Pointer },
+    /// The key of the entry at a pointer (unknown fields: the key is what is wrong).
+    Key { doc: usize, pointer: Pointer },
 }
 
 /// Something the loader reports about the input.
@@ -72,7 +74,9 @@ pub fn load_text(text: &str, limits: &Limits) -> LoadedFile {
                     .span
                     .map(|s| s.shifted(slice.offset))
                     .unwrap_or(Span::new(slice.offset, 0));
-                out.diag(&input::YAML_SYNTAX, At::Span(span), e.message);
+                let lines_before = text[..slice.offset].bytes().filter(|&b| b == b'\n').count();
+                let message = yaml::shift_line_numbers(&e.message, lines_before);
+                out.diag(&input::YAML_SYNTAX, At::Span(span), message);
             }
             Ok(roots) => {
                 for root in roots {
@@ -188,8 +192,15 @@ fn decode_one(
     if let Some(current) = decoded.judged_as {
         out.diag(
             &input::API_VERSION_JUDGED_AS,
-            at(decoded.resource.base.key("apiVersion")),
-            format!("{kind} {api_version} is not current; judged as {current}"),
+                        at(decoded.resource.base.key(if api_version == current {
+                "kind"
+            } else {
+                "apiVersion"
+            })),
+                        format!(
+                "{kind} {api_version} is not a current Kubernetes kind and version; judged as {} {current}",
+                decoded.resource.kind
+            ),
         )
         .object = Some(object.clone());
     }
@@ -202,7 +213,14 @@ fn decode_one(
                 .map(|s| format!(": did you mean `{s}`?"))
                 .unwrap_or_default()
         );
-        let d = out.diag(&input::UNKNOWN_FIELD, at(u.pointer), message);
+        let d = out.diag(
+            &input::UNKNOWN_FIELD,
+            At::Key {
+                doc,
+                pointer: u.pointer,
+            },
+            message,
+        );
         d.object = Some(object.clone());
         if let Some(s) = u.suggestion {
             d.help = Some(format!("rename `{}` to `{s}`", u.key));

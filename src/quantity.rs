@@ -109,6 +109,11 @@ impl Quantity {
     pub fn is_negative(&self) -> bool {
         self.nanos < 0
     }
+
+    /// True for values above zero.
+    pub fn is_positive(&self) -> bool {
+        self.nanos > 0
+    }
 }
 
 /// `value * 10^exp`, rounding any fraction up and saturating.

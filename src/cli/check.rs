@@ -90,8 +90,15 @@ pub fn run(args: CheckArgs) -> miette::Result<ExitCode> {
         }
         None => {
             let mut out = std::io::stdout().lock();
-            report::render(args.format, &result, &render, &mut out).into_diagnostic()?;
-            out.flush().into_diagnostic()?;
+            let written =
+                report::render(args.format, &result, &render, &mut out).and_then(|()| out.flush());
+            // A reader that stops early (`| head`) is not an error of ours.
+            match written {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    return Err(e).into_diagnostic();
+                }
+                _ => {}
+            }
         }
     }
     if result.input_errors() {

@@ -1,7 +1,7 @@
 //! Command-line interface: typed clap definitions and the subcommands.
 
 mod check;
-mod rules;
+pub mod rules;
 
 use std::process::ExitCode;
 

@@ -27,14 +27,25 @@ pub struct ExplainArgs {
 }
 
 pub fn list(args: RulesArgs) -> miette::Result<ExitCode> {
-    match args.format {
-        ListFormat::Text => print!("{}", rules_table()),
+    let text = match args.format {
+        ListFormat::Text => rules_table(),
         ListFormat::Json => {
             let all: Vec<_> = rules::ALL.iter().map(|r| rule_json(r)).collect();
-            println!("{}", serde_json::to_string_pretty(&all).unwrap_or_default());
+            serde_json::to_string_pretty(&all).unwrap_or_default() + "\n"
         }
-    }
+    };
+    write_stdout(&text)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes to stdout; a closed pipe (`| head`) ends the output quietly.
+fn write_stdout(text: &str) -> miette::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(miette::miette!("{e}")),
+        _ => Ok(()),
+    }
 }
 
 /// The text table printed by `rules`.
@@ -76,7 +87,7 @@ fn rule_json(r: &RuleDef) -> serde_json::Value {
 pub fn explain(args: ExplainArgs) -> miette::Result<ExitCode> {
     match rules::find(&args.rule) {
         Some(r) => {
-            print!("{}", explain_text(r));
+            write_stdout(&explain_text(r))?;
             Ok(ExitCode::SUCCESS)
         }
         None => {
@@ -122,4 +133,56 @@ fn indent(text: &str) -> String {
         .map(|l| format!("  {l}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The rules reference (`docs/rules.md`), generated from the declarations.
+pub fn rules_markdown() -> String {
+    let mut out = String::from(
+        "# Rules reference\n\n<!-- Generated from the rule declarations by `UPDATE_DOCS=1 cargo test --test docs`; do not edit. -->\n\n",
+    );
+    out.push_str("| Code | Name | Severity | Summary |\n|---|---|---|---|\n");
+    for r in rules::ALL {
+        let m = &r.meta;
+        out.push_str(&format!(
+            "| [{}](#{}) | `{}` | {} | {} |\n",
+            m.code,
+            m.code.to_ascii_lowercase(),
+            m.name,
+            m.severity,
+            m.summary().replace('|', "\\|")
+        ));
+    }
+    let mut category = None;
+    for r in rules::ALL {
+        let m = &r.meta;
+        if category != Some(m.category) {
+            category = Some(m.category);
+            out.push_str(&format!("\n## {}\n", m.category.title()));
+        }
+        out.push_str(&format!(
+            "\n<a id=\"{}\"></a>\n### {} `{}`\n\n**{}** Default severity: {}.\n\n",
+            m.code.to_ascii_lowercase(),
+            m.code,
+            m.name,
+            m.summary(),
+            m.severity
+        ));
+        let rationale = m.rationale();
+        if !rationale.is_empty() {
+            out.push_str(&format!("*Why:* {rationale}\n\n"));
+        }
+        out.push_str(&format!("*Fix:* {}\n\n", m.remediation));
+        let defaults = (r.defaults)();
+        if defaults.as_object().is_some_and(|o| !o.is_empty()) {
+            out.push_str(&format!(
+                "*Parameters (defaults):*\n\n```json\n{}\n```\n\n",
+                serde_json::to_string_pretty(&defaults).unwrap_or_default()
+            ));
+        }
+        out.push_str(&format!(
+            "*Fixtures:* [`testdata/rules/{0}/`](../testdata/rules/{0}/)\n",
+            m.code
+        ));
+    }
+    out
 }

@@ -7,9 +7,18 @@ use crate::finding::Severity;
 
 /// Escapes a workflow command's message.
 pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            // Other control characters would reach the Actions log raw.
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Escapes a workflow command's property value.
@@ -60,5 +69,6 @@ mod tests {
     fn escapes_as_the_runner_expects() {
         assert_eq!(escape_data("a%b\nc\r"), "a%25b%0Ac%0D");
         assert_eq!(escape_property("x:y,z"), "x%3Ay%2Cz");
+        assert_eq!(escape_data("k\u{1b}[31m"), "k\\u{1b}[31m");
     }
 }

@@ -20,14 +20,42 @@ struct Shown<'a> {
 
 impl fmt::Debug for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.finding.message)
+        f.write_str(&printable(&self.finding.message))
     }
 }
 
 impl fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.finding.message)
+        f.write_str(&printable(&self.finding.message))
     }
+}
+
+/// Text from the checked files (messages quote keys and values) with control
+/// characters but newline and tab written as `\u{..}`, so a manifest cannot send
+/// escape sequences to the terminal.
+fn printable(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A source file's text for snippets, control characters but line breaks and tab
+/// replaced by a character of the same UTF-8 length, so that spans still fit.
+fn printable_source(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => c,
+            c if c.is_control() && c.len_utf8() == 1 => '?',
+            c if c.is_control() => '\u{bf}',
+            c => c,
+        })
+        .collect()
 }
 
 impl std::error::Error for Shown<'_> {}
@@ -55,7 +83,7 @@ impl Diagnostic for Shown<'_> {
         if let Some(o) = &f.object {
             help = format!("{help}\n(in {o}, at {})", f.pointer);
         }
-        Some(Box::new(help))
+        Some(Box::new(printable(&help)))
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
@@ -67,6 +95,18 @@ impl Diagnostic for Shown<'_> {
         Some(Box::new(std::iter::once(
             LabeledSpan::new_primary_with_span(Some("here".to_string()), span),
         )))
+    }
+}
+
+/// The text shown in snippets: shared as is unless it holds control characters.
+fn source_text(text: &Arc<str>) -> Arc<str> {
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        printable_source(text).into()
+    } else {
+        text.clone()
     }
 }
 
@@ -89,11 +129,11 @@ pub fn render(run: &RunResult, opts: &RenderOptions, out: &mut dyn Write) -> io:
             finding,
             source: source
                 .filter(|s| !s.text.is_empty())
-                .map(|s| NamedSource::new(&*s.name, s.text.clone())),
+                .map(|s| NamedSource::new(printable(&s.name), source_text(&s.text))),
         };
         let mut text = String::new();
         if shown.source.is_none() {
-            text.push_str(&format!("{}: ", super::position(finding)));
+            text.push_str(&format!("{}: ", printable(&super::position(finding))));
         }
         handler
             .render_report(&mut text, &shown)
@@ -101,4 +141,21 @@ pub fn render(run: &RunResult, opts: &RenderOptions, out: &mut dyn Write) -> io:
         writeln!(out, "{text}")?;
     }
     writeln!(out, "{}", super::summary_line(run))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{printable, printable_source};
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        assert_eq!(
+            printable("a\u{1b}[31mb\u{9b}\nc\td"),
+            "a\\u{1b}[31mb\\u{9b}\nc\td"
+        );
+        let src = "name: \"a\u{1b}[31m\u{9b}red\"\r\nx: 1\n";
+        let shown = printable_source(src);
+        assert_eq!(shown, "name: \"a?[31m\u{bf}red\"\r\nx: 1\n");
+        assert_eq!(shown.len(), src.len(), "spans must still fit");
+    }
 }

@@ -7,7 +7,9 @@ use std::io::{self, Write};
 use crate::check::RunResult;
 use crate::finding::{Finding, Severity};
 
-/// Escapes text for XML attributes and content.
+/// Escapes text for XML attributes and content. Characters XML 1.0 cannot carry
+/// at all, not even as references (C0 controls but tab, line feed and carriage
+/// return; U+FFFE, U+FFFF), are written as the text `\u{..}`.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -18,7 +20,11 @@ pub fn escape(s: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
             '\n' => out.push_str("&#10;"),
-            c if (c as u32) < 0x20 && c != '\t' => out.push_str(&format!("&#{};", c as u32)),
+            '\r' => out.push_str("&#13;"),
+            '\t' => out.push_str("&#9;"),
+            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -31,20 +37,40 @@ struct Case {
     failure_type: String,
 }
 
+/// One test suite: a file's name, its findings and the objects it holds.
+struct Suite<'a> {
+    name: &'a str,
+    findings: Vec<&'a Finding>,
+    objects: Vec<String>,
+}
+
 pub fn render(run: &RunResult, out: &mut dyn Write) -> io::Result<()> {
     let mut suites = Vec::new();
-    let mut files: Vec<(&str, Vec<&Finding>)> = Vec::new();
     if !run.orphans.is_empty() {
-        files.push(("<inputs>", run.orphans.iter().collect()));
+        suites.push(Suite {
+            name: "<inputs>",
+            findings: run.orphans.iter().collect(),
+            objects: Vec::new(),
+        });
     }
     for f in &run.files {
-        files.push((&f.name, f.findings.iter().collect()));
+        suites.push(Suite {
+            name: &f.name,
+            findings: f.findings.iter().collect(),
+            objects: f.objects.iter().map(|o| o.to_string()).collect(),
+        });
     }
+    let mut rendered = Vec::new();
     let (mut total, mut failed) = (0, 0);
-    for (file, findings) in files {
-        // object -> rule -> case
+    for suite in suites {
+        let file = suite.name;
+        // (object, rule) -> case; notes are not failures
         let mut cases: BTreeMap<(String, &str), Case> = BTreeMap::new();
-        for f in findings.iter().filter(|f| f.severity > Severity::Info) {
+        for f in suite
+            .findings
+            .iter()
+            .filter(|f| f.severity > Severity::Info)
+        {
             let object = f
                 .object
                 .as_ref()
@@ -65,9 +91,6 @@ pub fn render(run: &RunResult, out: &mut dyn Write) -> io::Result<()> {
             ));
         }
         let mut body = String::new();
-        let mut seen_objects: Vec<String> = cases.keys().map(|k| k.0.clone()).collect();
-        seen_objects.dedup();
-        let suite_failures = cases.len();
         for case in cases.values() {
             body.push_str(&format!(
                 "    <testcase classname=\"{}\" name=\"{}\">\n      <failure type=\"{}\" message=\"{}\">{}</failure>\n    </testcase>\n",
@@ -78,23 +101,35 @@ pub fn render(run: &RunResult, out: &mut dyn Write) -> io::Result<()> {
                 escape(&case.failures.join("\n")),
             ));
         }
-        let clean: Vec<String> = findings_objects(run, file)
-            .into_iter()
-            .filter(|o| !seen_objects.contains(o))
+        let failing: Vec<&String> = cases.keys().map(|k| &k.0).collect();
+        let mut passing: Vec<&String> = suite
+            .objects
+            .iter()
+            .filter(|o| !failing.contains(o))
             .collect();
-        for o in &clean {
+        passing.dedup();
+        for o in &passing {
             body.push_str(&format!(
                 "    <testcase classname=\"{}\" name=\"{}\"/>\n",
                 escape(file),
                 escape(o)
             ));
         }
-        let tests = suite_failures + clean.len();
+        let mut tests = cases.len() + passing.len();
+        if tests == 0 {
+            // A file without objects or failures still shows up as checked.
+            body.push_str(&format!(
+                "    <testcase classname=\"{0}\" name=\"{0}\"/>\n",
+                escape(file)
+            ));
+            tests = 1;
+        }
         total += tests;
-        failed += suite_failures;
-        suites.push(format!(
-            "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{suite_failures}\" errors=\"0\">\n{body}  </testsuite>\n",
-            escape(file)
+        failed += cases.len();
+        rendered.push(format!(
+            "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{}\" errors=\"0\">\n{body}  </testsuite>\n",
+            escape(file),
+            cases.len()
         ));
     }
     writeln!(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
@@ -102,26 +137,8 @@ pub fn render(run: &RunResult, out: &mut dyn Write) -> io::Result<()> {
         out,
         "<testsuites name=\"sandbox-lint\" tests=\"{total}\" failures=\"{failed}\" errors=\"0\">"
     )?;
-    for s in suites {
+    for s in rendered {
         out.write_all(s.as_bytes())?;
     }
     writeln!(out, "</testsuites>")
-}
-
-/// Objects of a file that have findings or not: from the findings of the file
-/// plus a placeholder for a clean file, so every file has at least one case.
-fn findings_objects(run: &RunResult, file: &str) -> Vec<String> {
-    let Some(f) = run.files.iter().find(|f| &*f.name == file) else {
-        return Vec::new();
-    };
-    let mut objects: Vec<String> = f
-        .findings
-        .iter()
-        .filter_map(|x| x.object.as_ref().map(|o| o.to_string()))
-        .collect();
-    objects.dedup();
-    if f.findings.iter().all(|x| x.severity == Severity::Info) {
-        objects = vec![format!("{} ({} resources)", file, f.resources)];
-    }
-    objects
 }

@@ -64,19 +64,20 @@ fn result(f: &Finding) -> Value {
     }
     let mut location = json!({});
     if let Some(loc) = &f.location {
-        let mut physical = json!({"artifactLocation": {"uri": uri_of(&loc.file)}});
-        if loc.start > 0 || loc.end > 0 || loc.start_lc.line > 1 {
-            let mut region = json!({
-                "startLine": loc.start_lc.line,
-                "startColumn": loc.start_lc.column,
-            });
-            if loc.end > loc.start {
-                region["endLine"] = json!(loc.end_lc.line);
-                region["endColumn"] = json!(loc.end_lc.column);
-            }
-            physical["region"] = region;
+        // Always a region, even for a finding about a whole file (an unreadable
+        // one is at 1:1): GitHub code scanning needs `region.startLine`.
+        let mut region = json!({
+            "startLine": loc.start_lc.line.max(1),
+            "startColumn": loc.start_lc.column.max(1),
+        });
+        if loc.end > loc.start {
+            region["endLine"] = json!(loc.end_lc.line);
+            region["endColumn"] = json!(loc.end_lc.column);
         }
-        location["physicalLocation"] = physical;
+        location["physicalLocation"] = json!({
+            "artifactLocation": {"uri": uri_of(&loc.file)},
+            "region": region,
+        });
     }
     if let Some(o) = &f.object {
         location["logicalLocations"] = json!([{

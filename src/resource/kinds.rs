@@ -110,7 +110,17 @@ pub fn decode_object(node: &Node, base: Pointer, api_version: &str, kind: &str) 
         base,
         object: Object::Other,
     };
-    let Some(info) = kind_info(kind).filter(|i| i.knows_group(api_version)) else {
+    // A kind that carries a pod spec under an unknown group or in the wrong case
+    // (`apiVersion: v1` + `kind: Deployment`, `kind: job`) is judged as the kind
+    // it names rather than skipped: fail closed.
+    let info = kind_info(kind)
+        .filter(|i| i.knows_group(api_version))
+        .or_else(|| {
+            KINDS
+                .iter()
+                .find(|k| k.has_pod_spec && k.kind.eq_ignore_ascii_case(kind))
+        });
+    let Some(info) = info else {
         return DecodedObject {
             resource,
             error: None,
@@ -118,7 +128,9 @@ pub fn decode_object(node: &Node, base: Pointer, api_version: &str, kind: &str) 
             judged_as: None,
         };
     };
-    let judged_as = (api_version != info.api_version).then_some(info.api_version);
+    let judged_as =
+        (api_version != info.api_version || kind != info.kind).then_some(info.api_version);
+    resource.kind = info.kind.to_string();
     let (result, unknown_fields) = (info.decode)(node, &resource.base);
     let error = match result {
         Ok(object) => {

@@ -43,9 +43,25 @@ impl de::Error for DecodeError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
         DecodeError {
             pointer: None,
-            message: msg.to_string(),
+            message: plain_types(&msg.to_string()),
         }
     }
+}
+
+/// Serde's messages name Rust types (`expected i64`); say what the API expects.
+fn plain_types(msg: &str) -> String {
+    let mut out = msg.to_string();
+    for (rust, plain) in [
+        ("expected i64", "expected an integer"),
+        ("expected i32", "expected an integer"),
+        ("expected u64", "expected a non-negative integer"),
+        ("expected u32", "expected a non-negative integer"),
+        ("expected f64", "expected a number"),
+        ("expected a boolean", "expected true or false"),
+    ] {
+        out = out.replace(rust, plain);
+    }
+    out
 }
 
 /// Decodes `node` (found at `base`) into `T`, returning the unknown fields seen.
@@ -133,6 +149,9 @@ impl<'de, 'p> Deserializer<'de> for NodeDe<'de, 'p> {
             Value::Bool(b) => visitor.visit_bool(*b),
             Value::Int(i) => visitor.visit_i64(*i),
             Value::UInt(u) => visitor.visit_u64(*u),
+            // sigs.k8s.io/yaml turns YAML into JSON first: `3600.0` becomes the
+            // number 3600, which Go then decodes into an integer field.
+            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => visitor.visit_i64(*f as i64),
             Value::Float(f) => visitor.visit_f64(*f),
             Value::Str(s) => visitor.visit_borrowed_str(s),
             Value::Seq(items) => visitor.visit_seq(SeqDe {

@@ -114,10 +114,17 @@ pub fn parse_documents(text: &str, limits: &Limits) -> Result<Vec<Node>, YamlErr
                 .map(|o| Span::new(o as usize, s.byte_len().unwrap_or(0) as usize))
                 .or_else(|| byte_offset_of(text, loc.line(), loc.column()).map(|o| Span::new(o, 0)))
         });
-        YamlError {
-            message: plain_message(&e),
-            span,
-        }
+        let message = plain_message(&e);
+        // "while scanning a plain scalar, found a tab": the parser marks where the
+        // scalar began; the tab that broke it is what the user must fix.
+        let span = match span {
+            Some(s) if message.ends_with("found a tab") => text[s.start.min(text.len())..]
+                .find('\t')
+                .map(|i| Span::new(s.start + i, 1))
+                .or(Some(s)),
+            other => other,
+        };
+        YamlError { message, span }
     })
 }
 
@@ -139,14 +146,58 @@ fn byte_offset_of(text: &str, line: u64, column: u64) -> Option<usize> {
     Some(text.len())
 }
 
-/// serde-saphyr's message without its own " at line X column Y" suffix (we print
-/// locations ourselves, relative to the whole file).
+/// serde-saphyr's message in our words: without its trailing position (we print
+/// locations ourselves, relative to the whole file) and without advice about
+/// its own options.
 fn plain_message(e: &serde_saphyr::Error) -> String {
     let msg = e.without_snippet().to_string();
-    match msg.rfind(" at line ") {
-        Some(i) => msg[..i].to_string(),
-        None => msg,
+    let msg = strip_trailing_position(&msg);
+    if let Some(key) = msg.strip_prefix("duplicate mapping key: ") {
+        let key = key.split(", set DuplicateKeyPolicy").next().unwrap_or(key);
+        return format!(
+            "duplicate mapping key `{key}` (parsers disagree on which value wins; the API server may not take the one you read)"
+        );
     }
+    msg.to_string()
+}
+
+/// Drops a final ` at line N, column M` (or ` at line N column M`), and nothing
+/// else: positions inside the message (`defined at line 3`) stay.
+fn strip_trailing_position(msg: &str) -> &str {
+    let Some(i) = msg.rfind(" at line ") else {
+        return msg;
+    };
+    let tail = &msg[i + " at line ".len()..];
+    let only_position = tail
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, ',' | ' ' | 'c' | 'o' | 'l' | 'u' | 'm' | 'n'));
+    if only_position && tail.contains("column") {
+        &msg[..i]
+    } else {
+        msg
+    }
+}
+
+/// Adds `by` to every `line N` in a message, so positions that a parser counted
+/// from the start of one document count from the start of the file.
+pub fn shift_line_numbers(msg: &str, by: usize) -> String {
+    if by == 0 {
+        return msg.to_string();
+    }
+    let mut out = String::with_capacity(msg.len());
+    let mut rest = msg;
+    while let Some(i) = rest.find("line ") {
+        let (before, after) = rest.split_at(i + "line ".len());
+        out.push_str(before);
+        let digits = after.chars().take_while(char::is_ascii_digit).count();
+        match after[..digits].parse::<usize>() {
+            Ok(n) => out.push_str(&(n + by).to_string()),
+            Err(_) => out.push_str(&after[..digits]),
+        }
+        rest = &after[digits..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Where a pointer lands in a document: the value's span, and the key's span
@@ -275,6 +326,35 @@ mod tests {
         let err = parse_documents(&text, &Limits::default()).unwrap_err();
         assert!(
             err.message.to_lowercase().contains("alias") || err.message.contains("budget"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn messages_keep_inner_positions_and_shift_them_to_the_file() {
+        assert_eq!(
+            strip_trailing_position(
+                "limit exceeded at line 2, column 19 (defined at line 6, column 9)"
+            ),
+            "limit exceeded at line 2, column 19 (defined at line 6, column 9)"
+        );
+        assert_eq!(
+            strip_trailing_position("bad indent at line 4, column 1"),
+            "bad indent"
+        );
+        assert_eq!(
+            shift_line_numbers("at line 2, column 19 (defined at line 6, column 9)", 10),
+            "at line 12, column 19 (defined at line 16, column 9)"
+        );
+        let err = parse_documents("a: 1\nb: 2\na: 3\n", &Limits::default()).unwrap_err();
+        assert!(
+            err.message.starts_with("duplicate mapping key `a`"),
+            "{}",
+            err.message
+        );
+        assert!(
+            !err.message.contains("DuplicateKeyPolicy"),
             "{}",
             err.message
         );

@@ -35,6 +35,21 @@ impl<T> Inherited<T> {
         pod: &PodView<'_>,
         bad: impl Fn(Option<&T>) -> Option<String>,
     ) {
+        self.check_at(cx, pod, |v| bad(v).map(|m| (m, None)));
+    }
+
+    /// Like [`Inherited::check`], but `bad` may name a sub-field of the setting
+    /// where the problem lies (`type` of a seccompProfile).
+    pub fn check_at(
+        &self,
+        cx: &mut Cx,
+        pod: &PodView<'_>,
+        bad: impl Fn(Option<&T>) -> Option<(String, Option<&'static str>)>,
+    ) {
+        let at = |ptr: Pointer, sub: Option<&'static str>| match sub {
+            Some(k) => ptr.key(k),
+            None => ptr,
+        };
         let pod_sc = pod.spec.security_context.as_ref();
         let pod_value = pod_sc.and_then(self.pod);
         let pod_ptr = pod.at("securityContext").key(self.field);
@@ -42,9 +57,9 @@ impl<T> Inherited<T> {
         for c in pod.containers() {
             match c.security_context.and_then(self.container) {
                 Some(v) => {
-                    if let Some(problem) = bad(Some(&v)) {
+                    if let Some((problem, sub)) = bad(Some(&v)) {
                         cx.report(
-                            c.pointer.key("securityContext").key(self.field),
+                            at(c.pointer.key("securityContext").key(self.field), sub),
                             format!("{} {problem}", c.label()),
                         );
                     }
@@ -55,7 +70,7 @@ impl<T> Inherited<T> {
         if inheriting.is_empty() {
             return;
         }
-        let Some(problem) = bad(pod_value.as_ref()) else {
+        let Some((problem, sub)) = bad(pod_value.as_ref()) else {
             return;
         };
         let all = inheriting.len() == pod.containers().count();
@@ -65,7 +80,7 @@ impl<T> Inherited<T> {
             } else {
                 format!(" (inherited by {})", labels(&inheriting))
             };
-            cx.report(pod_ptr, format!("the pod {problem}{who}"));
+            cx.report(at(pod_ptr, sub), format!("the pod {problem}{who}"));
         } else {
             // The pod leaves it unset and only some containers rely on that.
             for c in inheriting {

@@ -182,6 +182,12 @@ fn over_max(
         Err(e) => {
             cx.report(ptr, format!("{who} {key} limit: {e}"));
         }
+        Ok(q) if !q.is_positive() => {
+            cx.report(
+                ptr,
+                format!("{who} {key} limit {q} is no limit (zero means unlimited)"),
+            );
+        }
         Ok(q) if q > *max => {
             cx.report(
                 ptr,

@@ -47,16 +47,20 @@ fn check(p: &Params, cx: &mut Cx, w: &Workload<'_>) {
         pod: |s| s.seccomp_profile.clone(),
         container: |s| s.seccomp_profile.clone(),
     }
-    .check(cx, &w.pod, |v| match v {
-        None => Some("has no seccomp profile".into()),
-        Some(prof) if !p.allowed_types.contains(&prof.type_) => Some(format!(
-            "uses seccomp profile type `{}` (allowed: {})",
-            prof.type_,
-            p.allowed_types.join(", ")
+    .check_at(cx, &w.pod, |v| match v {
+        None => Some(("has no seccomp profile".into(), None)),
+        Some(prof) if !p.allowed_types.contains(&prof.type_) => Some((
+            format!(
+                "uses seccomp profile type `{}` (allowed: {})",
+                prof.type_,
+                p.allowed_types.join(", ")
+            ),
+            Some("type"),
         )),
-        Some(prof) if prof.type_ == "Localhost" && prof.localhost_profile.is_none() => {
-            Some("uses a Localhost seccomp profile without localhostProfile".into())
-        }
+        Some(prof) if prof.type_ == "Localhost" && prof.localhost_profile.is_none() => Some((
+            "uses a Localhost seccomp profile without localhostProfile".into(),
+            Some("localhostProfile"),
+        )),
         Some(_) => None,
     });
 }

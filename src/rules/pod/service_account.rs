@@ -8,7 +8,9 @@ crate::declare_rule! {
     ///
     /// A mounted token lets untrusted code call the Kubernetes API as the pod's
     /// ServiceAccount. Runners need no API access, so the pod must opt out itself:
-    /// the ServiceAccount's own setting can be changed by someone else later.
+        /// the ServiceAccount's own setting can be changed by someone else later. A
+    /// projected `serviceAccountToken` volume mounts a token regardless, and is
+    /// reported too.
     pub static AUTOMOUNT_SERVICE_ACCOUNT_TOKEN = {
         code: "SL1012",
         name: "automount-service-account-token",
@@ -21,6 +23,30 @@ crate::declare_rule! {
 }
 
 fn check(_: &NoParams, cx: &mut Cx, w: &Workload<'_>) {
+    for (i, v) in w.pod.spec.volumes.iter().flatten().enumerate() {
+        let sources = v
+            .projected
+            .as_ref()
+            .and_then(|p| p.sources.as_deref())
+            .unwrap_or_default();
+        for (j, src) in sources.iter().enumerate() {
+            if src.service_account_token.is_some() {
+                cx.report(
+                    w.pod
+                        .at("volumes")
+                        .index(i)
+                        .key("projected")
+                        .key("sources")
+                        .index(j)
+                        .key("serviceAccountToken"),
+                    format!(
+                        "projected volume \"{}\" mounts a service account token",
+                        v.name
+                    ),
+                );
+            }
+        }
+    }
     let ptr = w.pod.at("automountServiceAccountToken");
     match w.pod.spec.automount_service_account_token {
         Some(false) => {}

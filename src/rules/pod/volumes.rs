@@ -73,37 +73,59 @@ crate::declare_rule! {
     }
 }
 
+/// True for a volume that names no source: the API server defaults it to `emptyDir: {}`.
+fn defaults_to_empty_dir(v: &Volume) -> bool {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::Object(m)) => m.keys().all(|k| k == "name"),
+        _ => false,
+    }
+}
+
 fn empty_dir(p: &SizeParams, cx: &mut Cx, w: &Workload<'_>) {
     for (i, v) in volumes(w).iter().enumerate() {
-        let Some(ed) = &v.empty_dir else { continue };
-        let ptr = w
-            .pod
-            .at("volumes")
-            .index(i)
-            .key("emptyDir")
-            .key("sizeLimit");
+        let vol_ptr = w.pod.at("volumes").index(i);
+        let Some(ed) = &v.empty_dir else {
+            if defaults_to_empty_dir(v) {
+                cx.report(
+                    vol_ptr.key("emptyDir"),
+                    format!(
+                        "volume \"{}\" names no source, so the API server makes it an emptyDir without a sizeLimit",
+                        v.name
+                    ),
+                );
+            }
+            continue;
+        };
+        let ptr = vol_ptr.key("emptyDir").key("sizeLimit");
         let medium = if ed.medium.as_deref() == Some("Memory") {
             " (memory-backed)"
         } else {
             ""
         };
+        let name = &v.name;
         match &ed.size_limit {
             None => {
                 cx.report(
                     ptr,
-                    format!("emptyDir volume \"{}\"{medium} has no sizeLimit", v.name),
+                    format!("emptyDir volume \"{name}\"{medium} has no sizeLimit"),
                 );
             }
             Some(q) => match Quantity::parse(&q.0) {
                 Err(e) => {
-                    cx.report(ptr, e.to_string());
+                    cx.report(ptr, format!("emptyDir volume \"{name}\" sizeLimit: {e}"));
+                }
+                Ok(size) if !size.is_positive() => {
+                    cx.report(
+                        ptr,
+                        format!("emptyDir volume \"{name}\"{medium} sizeLimit {size} is no limit (the kubelet only enforces positive limits)"),
+                    );
                 }
                 Ok(size) if size > p.max_size => {
                     cx.report(
                         ptr,
                         format!(
-                            "emptyDir volume \"{}\"{medium} sizeLimit {size} exceeds the maximum {}",
-                            v.name, p.max_size
+                            "emptyDir volume \"{name}\"{medium} sizeLimit {size} exceeds the maximum {}",
+                            p.max_size
                         ),
                     );
                 }
@@ -157,12 +179,28 @@ fn always_read_only(v: &Volume) -> bool {
         || v.image.is_some()
 }
 
+/// The path with `.`, `..` and repeated slashes resolved, as the mount lands.
+fn normalize(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
 fn under(path: &str, root: &str) -> bool {
-    let root = root.trim_end_matches('/');
-    let path = path.trim_end_matches('/');
-    path == root
+    let root = normalize(root);
+    let path = normalize(path);
+    root == "/"
+        || path == root
         || path
-            .strip_prefix(root)
+            .strip_prefix(&root)
             .is_some_and(|rest| rest.starts_with('/'))
 }
 
@@ -258,5 +296,7 @@ mod tests {
         assert!(under("/tmp/", "/tmp"));
         assert!(!under("/workspace2", "/workspace"));
         assert!(!under("/", "/tmp"));
+        assert!(!under("/workspace/../etc", "/workspace"));
+        assert!(under("/tmp/./x//y", "/tmp"));
     }
 }

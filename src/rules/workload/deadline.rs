@@ -85,13 +85,14 @@ crate::declare_rule! {
     ///
     /// A failed or killed run must stay failed: restarting it re-runs untrusted code
     /// that already misbehaved, and for Jobs `OnFailure` restarts it in place,
-    /// hiding the failure from the dispatcher.
+        /// hiding the failure from the dispatcher. For the same reason a Job must set
+    /// `backoffLimit: 0`: its default (6) starts a new pod for every failure.
     pub static RESTART_POLICY = {
         code: "SL2002",
         name: "restart-policy",
         severity: Error,
         category: Workload,
-        remediation: "Set `restartPolicy: Never` in the pod spec.",
+                remediation: "Set `restartPolicy: Never` in the pod spec, and `backoffLimit: 0` on Jobs.",
         params: NoParams,
         check: restart_policy,
     }
@@ -109,6 +110,25 @@ fn restart_policy(_: &NoParams, cx: &mut Cx, w: &Workload<'_>) {
         }
         None => {
             cx.report(ptr, "restartPolicy is not set (it defaults to Always)");
+        }
+    }
+    if let Some((job, job_ptr)) = &w.job {
+        match job.backoff_limit {
+            Some(0) => {}
+            Some(n) => {
+                cx.report(
+                    job_ptr.key("backoffLimit"),
+                    format!(
+                        "backoffLimit {n}: the Job re-runs failed untrusted code up to {n} times"
+                    ),
+                );
+            }
+            None => {
+                cx.report(
+                    job_ptr.key("backoffLimit"),
+                    "backoffLimit is not set: the Job re-runs failed untrusted code up to 6 times",
+                );
+            }
         }
     }
 }

@@ -67,6 +67,18 @@ fn affinity(p: &AffinityParams, cx: &mut Cx, w: &Workload<'_>) {
     if by_selector {
         return;
     }
+    // nodeSelector and affinity are ANDed: a selector for another pool wins.
+    if let Some(other) = spec.node_selector.as_ref().and_then(|s| s.get(&p.key)) {
+        cx.report(
+            w.pod.at("nodeSelector").key(&p.key),
+            format!(
+                "nodeSelector sends the pod to {}={other}, not the runner pool ({})",
+                p.key,
+                p.values.join(", ")
+            ),
+        );
+        return;
+    }
     let required_ptr = w
         .pod
         .at("affinity")

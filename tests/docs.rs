@@ -1,0 +1,35 @@
+//! Generated documentation is checked in; these tests fail when it is stale.
+//! Regenerate with `UPDATE_DOCS=1 cargo test --test docs`.
+
+use std::path::Path;
+
+fn check_generated(relative: &str, generated: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, generated).unwrap();
+        return;
+    }
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        current == generated,
+        "{relative} is stale: run `UPDATE_DOCS=1 cargo test --test docs` and commit the result"
+    );
+}
+
+/// docs/rules.md matches the rule declarations.
+#[test]
+fn rules_reference_is_current() {
+    check_generated("docs/rules.md", &sandbox_lint::cli::rules::rules_markdown());
+}
+
+/// Every rule's docs link points at an anchor that docs/rules.md defines.
+#[test]
+fn docs_links_resolve_to_anchors() {
+    let md = sandbox_lint::cli::rules::rules_markdown();
+    for r in sandbox_lint::rules::ALL {
+        let url = r.meta.docs_url();
+        let anchor = url.rsplit_once('#').unwrap().1;
+        assert!(md.contains(&format!("<a id=\"{anchor}\"></a>")), "{url}");
+    }
+}

@@ -1,0 +1,153 @@
+//! One harness for every fixture under `testdata/`: each `# expect: CODE ...`
+//! comment names the findings expected on that line, and a fixture must produce
+//! exactly those (no more, no fewer). Files named `ok*` therefore must be clean.
+//! Every rule must have a directory `testdata/rules/<CODE>/` with at least one
+//! failing fixture that expects it and at least one `ok*` fixture.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use sandbox_lint::check::{Options, check_source};
+use sandbox_lint::engine::Engine;
+use sandbox_lint::source::SourceFile;
+
+fn fixture_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            fixture_files(&p, out);
+        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+            out.push(p);
+        }
+    }
+}
+
+/// (line, code) pairs written as `# expect: CODE CODE` comments.
+fn expectations(text: &str) -> BTreeSet<(u32, String)> {
+    let mut out = BTreeSet::new();
+    for (i, line) in text.lines().enumerate() {
+        if let Some(idx) = line.find("# expect:") {
+            for code in line[idx + "# expect:".len()..].split_whitespace() {
+                out.insert((i as u32 + 1, code.to_string()));
+            }
+        }
+    }
+    out
+}
+
+/// Reads a fixture as bytes; files that are deliberately not UTF-8 are lossily
+/// decoded only to read their expectations.
+fn read(path: &Path) -> (Vec<u8>, String) {
+    let bytes = std::fs::read(path).unwrap();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    (bytes, text)
+}
+
+fn actual(engine: &Engine, path: &Path, bytes: Vec<u8>) -> BTreeSet<(u32, String)> {
+    let name = path.display().to_string();
+    let result = match String::from_utf8(bytes) {
+        Ok(text) => check_source(engine, SourceFile::new(name, text), &Options::default()),
+        Err(_) => sandbox_lint::check::check_input(
+            engine,
+            &sandbox_lint::input::Input::File(path.to_path_buf()),
+            &Options::default(),
+        ),
+    };
+    result
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.location.as_ref().map_or(0, |l| l.start_lc.line),
+                f.code.to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_fixture_yields_exactly_its_expectations() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+    let mut files = Vec::new();
+    for dir in ["rules", "seeds", "compliant"] {
+        fixture_files(&root.join(dir), &mut files);
+    }
+    assert!(
+        files.len() > 10,
+        "fixtures not found under {}",
+        root.display()
+    );
+    let engine = Engine::with_defaults();
+    let mut failures = Vec::new();
+    for path in &files {
+        let (bytes, text) = read(path);
+        let expected = expectations(&text);
+        let got = actual(&engine, path, bytes);
+        if expected != got {
+            let missing: Vec<_> = expected.difference(&got).collect();
+            let extra: Vec<_> = got.difference(&expected).collect();
+            failures.push(format!(
+                "{}\n    expected but not reported: {missing:?}\n    reported but not expected: {extra:?}",
+                path.strip_prefix(&root).unwrap_or(path).display()
+            ));
+        }
+        let is_ok = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("ok"));
+        if is_ok && !expected.is_empty() {
+            failures.push(format!(
+                "{}: an ok fixture must not expect findings",
+                path.display()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} fixture(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn every_rule_has_a_failing_and_a_passing_fixture() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/rules");
+    let mut problems = Vec::new();
+    for rule in sandbox_lint::rules::ALL {
+        let code = rule.meta.code;
+        let dir = root.join(code);
+        let mut files = Vec::new();
+        if dir.is_dir() {
+            fixture_files(&dir, &mut files);
+        }
+        let mut failing = false;
+        let mut passing = false;
+        for f in &files {
+            let (_, text) = read(f);
+            let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if name.starts_with("ok") {
+                passing = true;
+            } else if expectations(&text).iter().any(|(_, c)| c == code) {
+                failing = true;
+            }
+        }
+        if !failing {
+            problems.push(format!(
+                "{code} ({}) has no failing fixture in testdata/rules/{code}/",
+                rule.meta.name
+            ));
+        }
+        if !passing {
+            problems.push(format!(
+                "{code} ({}) has no ok* fixture in testdata/rules/{code}/",
+                rule.meta.name
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
