@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 
 use corpus::{Class, Corpus};
 use sandbox_lint::check::{Options, check_source};
-use sandbox_lint::engine::Engine;
+use sandbox_lint::linter::Linter;
 use sandbox_lint::source::SourceFile;
 use sandbox_lint::yaml::{self, Limits};
 
@@ -266,7 +266,7 @@ fn smoke() -> ExitCode {
         "the generator is not deterministic"
     );
     assert_eq!(a.resource_count(), cfg.resources);
-    let engine = Engine::with_defaults();
+    let engine = Linter::with_default_policy();
     let mut flagged: HashMap<String, usize> = HashMap::new();
     for f in &a.files {
         let docs = serde_saphyr::from_multiple::<serde_json::Value>(&f.text)
@@ -372,7 +372,7 @@ fn bench(cfg: &corpus::Config, args: &Args) -> ExitCode {
         })
         .collect();
     let limits = Limits::default();
-    let engine = Engine::with_defaults();
+    let engine = Linter::with_default_policy();
     let opts = Options::default();
     let parse_only = time_best(args.runs, || {
         let mut docs = 0;

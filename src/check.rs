@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::engine::Engine;
 use crate::finding::{Finding, Location, ObjectRef};
 use crate::input::{self, Input};
+use crate::linter::Linter;
 use crate::load::{At, LoadedFile, load_text};
 use crate::rule::Report;
 use crate::rules::input as input_rules;
@@ -63,12 +63,12 @@ impl RunResult {
 }
 
 /// Lints the given paths (files, directories, `-`).
-pub fn run(engine: &Engine, paths: &[PathBuf], opts: &Options) -> RunResult {
+pub fn run(linter: &Linter, paths: &[PathBuf], opts: &Options) -> RunResult {
     let (inputs, errors) = input::discover(paths);
     let orphans = errors
         .into_iter()
         .filter_map(|e| {
-            let mut f = engine.stamp(
+            let mut f = linter.primary().stamp(
                 &input_rules::UNREADABLE_INPUT,
                 Report {
                     pointer: Default::default(),
@@ -89,20 +89,21 @@ pub fn run(engine: &Engine, paths: &[PathBuf], opts: &Options) -> RunResult {
         .collect();
     let files = inputs
         .par_iter()
-        .map(|i| check_input(engine, i, opts))
+        .map(|i| check_input(linter, i, opts))
         .collect();
     RunResult { files, orphans }
 }
 
 /// Reads and lints one input.
-pub fn check_input(engine: &Engine, input: &Input, opts: &Options) -> FileResult {
+pub fn check_input(linter: &Linter, input: &Input, opts: &Options) -> FileResult {
     match input::read(input, opts.limits.max_file_bytes) {
-        Ok(source) => check_source(engine, source, opts),
+        Ok(source) => check_source(linter, source, opts),
         Err(err) => {
             let message = err.message;
             let name: Arc<str> = input.display_name().into();
             let empty = SourceFile::new(name.clone(), "");
-            let findings = engine
+            let findings = linter
+                .primary()
                 .stamp(
                     &input_rules::UNREADABLE_INPUT,
                     Report {
@@ -137,9 +138,9 @@ pub fn check_input(engine: &Engine, input: &Input, opts: &Options) -> FileResult
 }
 
 /// Lints text already read.
-pub fn check_source(engine: &Engine, source: SourceFile, opts: &Options) -> FileResult {
+pub fn check_source(linter: &Linter, source: SourceFile, opts: &Options) -> FileResult {
     let loaded = load_text(&source.text, &opts.limits);
-    let findings = lint_loaded(engine, &source, &loaded);
+    let findings = lint_loaded(linter, &source, &loaded);
     FileResult {
         name: source.name.clone(),
         bytes: source.text.len(),
@@ -157,7 +158,7 @@ pub fn check_source(engine: &Engine, source: SourceFile, opts: &Options) -> File
 }
 
 /// Lints every object of a loaded file and locates all findings in `source`.
-pub fn lint_loaded(engine: &Engine, source: &SourceFile, loaded: &LoadedFile) -> Vec<Finding> {
+pub fn lint_loaded(linter: &Linter, source: &SourceFile, loaded: &LoadedFile) -> Vec<Finding> {
     let mut findings = Vec::new();
     for d in &loaded.diagnostics {
         let report = Report {
@@ -168,7 +169,7 @@ pub fn lint_loaded(engine: &Engine, source: &SourceFile, loaded: &LoadedFile) ->
             message: d.message.clone(),
             help: d.help.clone(),
         };
-        let Some(mut f) = engine.stamp(d.rule, report, d.object.clone()) else {
+        let Some(mut f) = linter.primary().stamp(d.rule, report, d.object.clone()) else {
             continue;
         };
         let span = match &d.at {
@@ -188,7 +189,7 @@ pub fn lint_loaded(engine: &Engine, source: &SourceFile, loaded: &LoadedFile) ->
     }
     for doc in &loaded.docs {
         for r in &doc.resources {
-            for mut f in engine.lint_resource(r) {
+            for mut f in linter.lint_resource(r) {
                 let span = span_of(&doc.root, &f.pointer).shifted(doc.offset);
                 f.location = Some(location(source, span));
                 findings.push(f);

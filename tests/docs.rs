@@ -33,3 +33,12 @@ fn docs_links_resolve_to_anchors() {
         assert!(md.contains(&format!("<a id=\"{anchor}\"></a>")), "{url}");
     }
 }
+
+/// policies/schema/policy.schema.json matches the Rust types and rule parameters.
+#[test]
+fn policy_schema_is_current() {
+    check_generated(
+        "policies/schema/policy.schema.json",
+        &sandbox_lint::policy::schema::policy_schema_text(),
+    );
+}

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use sandbox_lint::check::{Options, check_source};
-use sandbox_lint::engine::Engine;
+use sandbox_lint::linter::Linter;
 use sandbox_lint::source::SourceFile;
 
 fn fixture_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -47,12 +47,12 @@ fn read(path: &Path) -> (Vec<u8>, String) {
     (bytes, text)
 }
 
-fn actual(engine: &Engine, path: &Path, bytes: Vec<u8>) -> BTreeSet<(u32, String)> {
+fn actual(linter: &Linter, path: &Path, bytes: Vec<u8>) -> BTreeSet<(u32, String)> {
     let name = path.display().to_string();
     let result = match String::from_utf8(bytes) {
-        Ok(text) => check_source(engine, SourceFile::new(name, text), &Options::default()),
+        Ok(text) => check_source(linter, SourceFile::new(name, text), &Options::default()),
         Err(_) => sandbox_lint::check::check_input(
-            engine,
+            linter,
             &sandbox_lint::input::Input::File(path.to_path_buf()),
             &Options::default(),
         ),
@@ -81,12 +81,12 @@ fn every_fixture_yields_exactly_its_expectations() {
         "fixtures not found under {}",
         root.display()
     );
-    let engine = Engine::with_defaults();
+    let linter = Linter::with_default_policy();
     let mut failures = Vec::new();
     for path in &files {
         let (bytes, text) = read(path);
         let expected = expectations(&text);
-        let got = actual(&engine, path, bytes);
+        let got = actual(&linter, path, bytes);
         if expected != got {
             let missing: Vec<_> = expected.difference(&got).collect();
             let extra: Vec<_> = got.difference(&expected).collect();

@@ -8,8 +8,9 @@ use clap::{Args, ValueEnum};
 use miette::{IntoDiagnostic, WrapErr};
 
 use crate::check::{self, Options};
-use crate::engine::Engine;
 use crate::finding::Severity;
+use crate::linter::Linter;
+use crate::policy;
 use crate::report::{self, Format};
 use crate::yaml::Limits;
 
@@ -56,6 +57,51 @@ pub struct CheckArgs {
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
+    /// Policy file, directory of policy files, or built-in pack name (repeatable).
+    /// Default: the built-in `gvisor-sandbox` pack.
+    #[arg(long, short = 'p', value_name = "POLICY")]
+    pub policy: Vec<String>,
+}
+
+/// Loads every policy named on the command line (files, directories of
+/// `*.yaml`, or built-in pack names), before any input is read.
+fn load_policies(refs: &[String]) -> miette::Result<Linter> {
+    if refs.is_empty() {
+        return Ok(Linter::with_default_policy());
+    }
+    let mut policies = Vec::new();
+    let mut errors = Vec::new();
+    for r in refs {
+        let path = std::path::Path::new(r);
+        let mut files = Vec::new();
+        if path.is_dir() {
+            let mut entries: Vec<_> = std::fs::read_dir(path)
+                .into_diagnostic()?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
+                .collect();
+            entries.sort();
+            files.extend(entries.into_iter().map(|p| p.display().to_string()));
+        } else {
+            files.push(r.clone());
+        }
+        for f in files {
+            match policy::load_reference(&f) {
+                Ok(p) => policies.push(p),
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    if let Some(first) = errors.into_iter().next() {
+        return Err(first.into());
+    }
+    if policies.is_empty() {
+        return Err(miette::miette!(
+            "no policy files found in {}",
+            refs.join(", ")
+        ));
+    }
+    Linter::new(policies).map_err(Into::into)
 }
 
 pub fn run(args: CheckArgs) -> miette::Result<ExitCode> {
@@ -65,7 +111,7 @@ pub fn run(args: CheckArgs) -> miette::Result<ExitCode> {
             .build_global()
             .into_diagnostic()?;
     }
-    let engine = Engine::with_defaults();
+    let linter = load_policies(&args.policy)?;
     let opts = Options {
         limits: Limits {
             max_file_bytes: args.max_file_size,
@@ -73,7 +119,7 @@ pub fn run(args: CheckArgs) -> miette::Result<ExitCode> {
         },
         keep_sources: args.format == Format::Human,
     };
-    let result = check::run(&engine, &args.paths, &opts);
+    let result = check::run(&linter, &args.paths, &opts);
     let color = args.output.is_none()
         && std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());

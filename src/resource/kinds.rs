@@ -107,6 +107,16 @@ pub fn decode_object(node: &Node, base: Pointer, api_version: &str, kind: &str) 
         kind: kind.to_string(),
         name,
         namespace: text("namespace").map(str::to_string),
+        labels: meta
+            .and_then(|m| m.get("labels"))
+            .map(|l| match &l.value {
+                crate::yaml::Value::Map(entries) => entries
+                    .iter()
+                    .filter_map(|e| e.value.as_str().map(|v| (e.key.clone(), v.to_string())))
+                    .collect(),
+                _ => Default::default(),
+            })
+            .unwrap_or_default(),
         base,
         object: Object::Other,
     };

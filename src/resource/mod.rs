@@ -51,6 +51,8 @@ pub struct Resource {
     pub kind: String,
     pub name: String,
     pub namespace: Option<String>,
+    /// The object's labels.
+    pub labels: std::collections::BTreeMap<String, String>,
     /// Pointer of the object inside its document: empty, or `/items/N` in a List.
     pub base: Pointer,
     pub object: Object,
