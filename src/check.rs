@@ -87,6 +87,8 @@ pub fn run(linter: &Linter, paths: &[PathBuf], opts: &Options) -> RunResult {
             Some(f)
         })
         .collect();
+    let mut orphans: Vec<Finding> = orphans;
+    orphans.extend(linter.policy_findings());
     let files = inputs
         .par_iter()
         .map(|i| check_input(linter, i, opts))
@@ -196,8 +198,42 @@ pub fn lint_loaded(linter: &Linter, source: &SourceFile, loaded: &LoadedFile) ->
             }
         }
     }
+    if source.text.contains("sandbox-lint:") {
+        apply_inline(linter, source, &mut findings);
+    }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings
+}
+
+/// Applies `# sandbox-lint: ignore[...]` comments and reports malformed and unused ones.
+fn apply_inline(linter: &Linter, source: &SourceFile, findings: &mut Vec<Finding>) {
+    let (mut inline, malformed) = crate::suppress::parse(&source.text);
+    crate::suppress::apply(findings, &mut inline, &source.name);
+    let mut extra = Vec::new();
+    for m in malformed {
+        extra.push((&input_rules::INVALID_SUPPRESSION, m.span, m.message));
+    }
+    for s in inline.iter().filter(|s| !s.used) {
+        extra.push((
+            &input_rules::UNUSED_SUPPRESSION,
+            s.span,
+            format!(
+                "suppression of {} matches no finding on this line or the next",
+                s.codes.join(", ")
+            ),
+        ));
+    }
+    for (rule, span, message) in extra {
+        let report = Report {
+            pointer: Default::default(),
+            message,
+            help: None,
+        };
+        if let Some(mut f) = linter.primary().stamp(rule, report, None) {
+            f.location = Some(location(source, span));
+            findings.push(f);
+        }
+    }
 }
 
 /// The span a finding at `pointer` is shown at: the value when it exists and is

@@ -52,7 +52,7 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Every rule with its default severity and parameters.
+    /// Every rule that is on by default, with its default severity and parameters.
     pub fn with_defaults() -> Self {
         // Default parameters are tested to compile, so this cannot fail.
         Self::new(&BTreeMap::new()).unwrap_or_else(|e| panic!("default rules: {e}"))
@@ -72,7 +72,11 @@ impl Engine {
         let mut severities = BTreeMap::new();
         for def in rules::ALL.iter().copied() {
             let cfg = resolved.get(def.meta.code);
-            if cfg.and_then(|c| c.enabled) == Some(false) {
+            // Rules that are off by default run only when enabled explicitly.
+            if !cfg
+                .and_then(|c| c.enabled)
+                .unwrap_or(def.meta.default_enabled)
+            {
                 continue;
             }
             let severity = cfg.and_then(|c| c.severity).unwrap_or(def.meta.severity);
@@ -115,6 +119,7 @@ impl Engine {
             pointer: report.pointer,
             object,
             location: None,
+            suppressed: None,
         })
     }
 
@@ -153,6 +158,7 @@ impl Engine {
                     pointer: report.pointer,
                     object: Some(object.clone()),
                     location: None,
+                    suppressed: None,
                 });
             }
         }

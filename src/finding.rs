@@ -105,11 +105,41 @@ pub struct Finding {
     pub pointer: Pointer,
     pub object: Option<ObjectRef>,
     pub location: Option<Location>,
+    /// Set when a suppression or exemption covers the finding: it stays in
+    /// json and SARIF output but does not fail the run.
+    pub suppressed: Option<Suppressed>,
+}
+
+/// How a finding was suppressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SuppressionKind {
+    /// A `# sandbox-lint: ignore[...]` comment in the file.
+    Inline,
+    /// An object annotation the policy allows.
+    Annotation,
+    /// An exemption in the policy.
+    Exemption,
+}
+
+/// A suppression applied to a finding.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Suppressed {
+    pub kind: SuppressionKind,
+    /// The reason written with the suppression.
+    pub reason: String,
+    /// Where it is declared: `file:line` of the comment, or the policy's name.
+    pub source: String,
 }
 
 impl Finding {
     /// Sort key: file order, then position, then code.
     pub fn sort_key(&self) -> (usize, &'static str) {
         (self.location.as_ref().map_or(0, |l| l.start), self.code)
+    }
+
+    /// True unless a suppression covers the finding.
+    pub fn is_active(&self) -> bool {
+        self.suppressed.is_none()
     }
 }

@@ -16,4 +16,5 @@ pub mod resource;
 pub mod rule;
 pub mod rules;
 pub mod source;
+pub mod suppress;
 pub mod yaml;

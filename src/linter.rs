@@ -1,10 +1,16 @@
 //! The policies of a run, each with its engine, applied to the objects their
 //! `match` selects. Built once before any input is read.
 
+use std::collections::BTreeMap;
+
 use crate::engine::{Engine, EngineError};
-use crate::finding::Finding;
-use crate::policy::{self, Policy};
+use crate::finding::{Finding, Location, Suppressed, SuppressionKind};
+use crate::policy::{self, Exemption, Policy};
 use crate::resource::Resource;
+use crate::rule::Report;
+use crate::rules;
+use crate::source::LineCol;
+use crate::suppress::unsuppressible;
 
 /// Namespace assumed for namespaced objects that name none.
 pub const DEFAULT_NAMESPACE: &str = "default";
@@ -17,6 +23,8 @@ struct Active {
 /// Compiled policies.
 pub struct Linter {
     active: Vec<Active>,
+    /// Today, as days since 1970-01-01, for exemption expiry.
+    today: i64,
 }
 
 impl std::fmt::Debug for Linter {
@@ -39,7 +47,10 @@ impl Linter {
                 })
             })
             .collect::<Result<Vec<_>, EngineError>>()?;
-        Ok(Self { active })
+        Ok(Self {
+            active,
+            today: policy::today(),
+        })
     }
 
     /// The default policy alone.
@@ -50,7 +61,14 @@ impl Linter {
             .unwrap_or_else(|e| panic!("the built-in policy does not compile: {e}"));
         Self {
             active: vec![Active { policy, engine }],
+            today: policy::today(),
         }
+    }
+
+    /// The same linter judging expiry as of `days` since 1970-01-01 (for tests).
+    pub fn with_today(mut self, days: i64) -> Self {
+        self.today = days;
+        self
     }
 
     /// One engine with every rule at its defaults, under no policy file.
@@ -59,6 +77,7 @@ impl Linter {
         policy.name = "defaults".to_string();
         Self {
             active: vec![Active { policy, engine }],
+            today: policy::today(),
         }
     }
 
@@ -80,18 +99,189 @@ impl Linter {
             if !matches(&a.policy, resource) {
                 continue;
             }
-            for f in a.engine.lint_resource(resource) {
+            let mut found = a.engine.lint_resource(resource);
+            self.apply_policy_suppressions(a, resource, &mut found);
+            for f in found {
                 match out
                     .iter_mut()
                     .find(|o| o.code == f.code && o.pointer == f.pointer && o.message == f.message)
                 {
-                    Some(existing) => existing.severity = existing.severity.max(f.severity),
+                    Some(existing) => {
+                        existing.severity = existing.severity.max(f.severity);
+                        // Suppressed only when every policy that reports it agrees.
+                        if f.suppressed.is_none() {
+                            existing.suppressed = None;
+                        }
+                    }
                     None => out.push(f),
                 }
             }
         }
         out
     }
+}
+
+impl Linter {
+    /// Findings about the policies themselves: exemptions past their date.
+    pub fn policy_findings(&self) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for a in &self.active {
+            for (ex, site) in a.policy.exemptions.iter().zip(&a.policy.exemption_sites) {
+                let Some(expires) = ex.expires.as_deref() else {
+                    continue;
+                };
+                if policy::parse_date(expires).is_none_or(|d| d >= self.today) {
+                    continue;
+                }
+                let report = Report {
+                    pointer: Default::default(),
+                    message: format!(
+                        "exemption of policy {} expired on {expires} and no longer applies (reason given: {})",
+                        a.policy.name, ex.reason
+                    ),
+                    help: None,
+                };
+                if let Some(mut f) = a
+                    .engine
+                    .stamp(&rules::input::EXPIRED_EXEMPTION, report, None)
+                {
+                    let lc = LineCol {
+                        line: site.line,
+                        column: site.column,
+                    };
+                    f.location = Some(Location {
+                        file: site.file.as_str().into(),
+                        start: 0,
+                        end: 0,
+                        start_lc: lc,
+                        end_lc: lc,
+                    });
+                    out.push(f);
+                }
+            }
+        }
+        out
+    }
+
+    /// Marks findings that a live exemption or an allowed annotation covers,
+    /// and reports annotation entries the policy does not allow.
+    fn apply_policy_suppressions(&self, a: &Active, r: &Resource, found: &mut Vec<Finding>) {
+        let images: Vec<&str> = match r.workload() {
+            Some(Ok(w)) => w.pod.containers().filter_map(|c| c.image).collect(),
+            _ => Vec::new(),
+        };
+        for f in found.iter_mut() {
+            if unsuppressible(f.code) {
+                continue;
+            }
+            let live = a.policy.exemptions.iter().enumerate().find(|(_, ex)| {
+                ex.expires
+                    .as_deref()
+                    .and_then(policy::parse_date)
+                    .is_none_or(|d| d >= self.today)
+                    && exemption_applies(ex, r, f.code, &images)
+            });
+            if let Some((i, ex)) = live {
+                f.suppressed = Some(Suppressed {
+                    kind: SuppressionKind::Exemption,
+                    reason: ex.reason.clone(),
+                    source: format!("policy {}, exemption {}", a.policy.name, i + 1),
+                });
+            }
+        }
+        let Some(allow) = &a.policy.annotation_suppressions else {
+            return;
+        };
+        let Some(value) = r.annotations.get(&allow.annotation) else {
+            return;
+        };
+        let pointer = r
+            .base
+            .key("metadata")
+            .key("annotations")
+            .key(&allow.annotation);
+        let allowed: Vec<&str> = allow
+            .rules
+            .iter()
+            .filter_map(|x| rules::find(x).map(|d| d.meta.code))
+            .collect();
+        let mut reasons: BTreeMap<&'static str, String> = BTreeMap::new();
+        let mut problems = Vec::new();
+        for entry in value
+            .split([';', '\n'])
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
+            let (rule, reason) = entry.split_once(':').unwrap_or((entry, ""));
+            let (rule, reason) = (rule.trim(), reason.trim());
+            match rules::find(rule) {
+                None => problems.push(format!(
+                    "annotation {} names unknown rule `{rule}`",
+                    allow.annotation
+                )),
+                Some(d) if !allowed.contains(&d.meta.code) => problems.push(format!(
+                    "annotation {} may not suppress {} under policy {}",
+                    allow.annotation, d.meta.code, a.policy.name
+                )),
+                Some(d) if reason.is_empty() => problems.push(format!(
+                    "annotation {} suppresses {} without a reason (`{}: why`)",
+                    allow.annotation, d.meta.code, d.meta.code
+                )),
+                Some(d) => {
+                    reasons.insert(d.meta.code, reason.to_string());
+                }
+            }
+        }
+        for f in found
+            .iter_mut()
+            .filter(|f| f.is_active() && !unsuppressible(f.code))
+        {
+            if let Some(reason) = reasons.get(f.code) {
+                f.suppressed = Some(Suppressed {
+                    kind: SuppressionKind::Annotation,
+                    reason: reason.clone(),
+                    source: format!("annotation {}", allow.annotation),
+                });
+            }
+        }
+        for message in problems {
+            let report = Report {
+                pointer: pointer.clone(),
+                message,
+                help: None,
+            };
+            found.extend(a.engine.stamp(
+                &rules::input::INVALID_SUPPRESSION,
+                report,
+                Some(r.object_ref()),
+            ));
+        }
+    }
+}
+
+/// `*` at the end matches a prefix; anything else matches exactly.
+fn glob(pattern: &str, value: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => value.starts_with(prefix),
+        None => pattern == value,
+    }
+}
+
+/// True when every criterion the exemption sets holds for this finding.
+fn exemption_applies(ex: &Exemption, r: &Resource, code: &str, images: &[&str]) -> bool {
+    let ns = r.namespace.as_deref().unwrap_or(DEFAULT_NAMESPACE);
+    (ex.rules.is_empty()
+        || ex
+            .rules
+            .iter()
+            .any(|x| rules::find(x).is_some_and(|d| d.meta.code == code)))
+        && (ex.namespaces.is_empty() || ex.namespaces.iter().any(|n| n == ns))
+        && (ex.names.is_empty() || ex.names.iter().any(|n| glob(n, &r.name)))
+        && (ex.images.is_empty() || images.iter().any(|i| ex.images.iter().any(|p| glob(p, i))))
+        && ex
+            .label_selector
+            .as_ref()
+            .is_none_or(|s| s.matches(&r.labels))
 }
 
 /// True when the policy's `match` selects the object (all objects without one).

@@ -48,6 +48,10 @@ pub struct RuleMeta {
     pub remediation: &'static str,
     pub severity: Severity,
     pub category: Category,
+    /// Whether the rule runs when a policy does not mention it. Rules that are
+    /// off by default run only where a policy sets `enabled: true` (the
+    /// `pod-security-*` packs do so for the Pod Security Standards rules).
+    pub default_enabled: bool,
     /// Source file and line of the declaration (for `explain` and contributors).
     pub file: &'static str,
     pub line: u32,
@@ -195,7 +199,9 @@ impl Report {
 
 /// Declares a rule: its doc comment becomes summary and rationale, and
 /// `file!()`/`line!()` are captured. A rule without `check` is reported by the
-/// loader rather than run on objects.
+/// loader rather than run on objects. An optional `enabled: false,` line (after
+/// `category`) makes the rule off by default: it runs only where a policy
+/// enables it explicitly.
 #[macro_export]
 macro_rules! declare_rule {
     (
@@ -205,6 +211,7 @@ macro_rules! declare_rule {
             name: $name:literal,
             severity: $sev:ident,
             category: $cat:ident,
+            $(enabled: $enabled:literal,)?
             remediation: $fix:literal,
             params: $params:ty,
             $(check: $check:path,)?
@@ -219,6 +226,7 @@ macro_rules! declare_rule {
                 remediation: $fix,
                 severity: $crate::finding::Severity::$sev,
                 category: $crate::rule::Category::$cat,
+                default_enabled: $crate::declare_rule!(@enabled $($enabled)?),
                 file: file!(),
                 line: line!(),
             },
@@ -232,6 +240,8 @@ macro_rules! declare_rule {
     };
     (@check $check:path) => { Some($check) };
     (@check) => { None };
+    (@enabled $enabled:literal) => { $enabled };
+    (@enabled) => { true };
 }
 
 #[cfg(test)]

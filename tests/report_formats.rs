@@ -776,7 +776,8 @@ fn json_has_the_documented_shape() {
             "findings",
             "error",
             "warning",
-            "info"
+            "info",
+            "suppressed"
         ])
     );
     let documented = BTreeSet::from([

@@ -153,7 +153,7 @@ pub fn run(args: CheckArgs) -> miette::Result<ExitCode> {
     let failing = args
         .fail_on
         .threshold()
-        .is_some_and(|t| result.findings().any(|f| f.severity >= t));
+        .is_some_and(|t| result.findings().any(|f| f.is_active() && f.severity >= t));
     Ok(if failing {
         ExitCode::from(EXIT_FINDINGS)
     } else {

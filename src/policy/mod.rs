@@ -40,6 +40,18 @@ pub struct Policy {
     pub only_listed_rules: bool,
     pub match_: Option<Match>,
     pub exemptions: Vec<Exemption>,
+    /// Where each exemption is written (same order as `exemptions`).
+    pub exemption_sites: Vec<Site>,
+    /// Which annotation may suppress which rules (none by default).
+    pub annotation_suppressions: Option<file::AnnotationSuppressions>,
+}
+
+/// A place in a policy file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
 }
 
 impl Policy {
@@ -316,6 +328,18 @@ pub fn load_text(
             ));
         }
     }
+    if let Some(a) = &spec.annotation_suppressions {
+        for (j, r) in a.rules.iter().enumerate() {
+            if rules::find(r).is_none() {
+                let ptr = Pointer::root()
+                    .key("spec")
+                    .key("annotationSuppressions")
+                    .key("rules")
+                    .index(j);
+                errors.push(unknown_rule(&doc, &ptr, r));
+            }
+        }
+    }
     // Resolve what this policy extends, then lay its own settings over them.
     chain.push(identity(name));
     let mut merged: Option<Policy> = None;
@@ -374,6 +398,18 @@ pub fn load_text(
         only_listed_rules: spec.only_listed_rules.unwrap_or(false),
         match_: spec.match_.clone(),
         exemptions: spec.exemptions.clone(),
+        exemption_sites: (0..spec.exemptions.len())
+            .map(|i| {
+                let span = doc.key_span(&Pointer::root().key("spec").key("exemptions").index(i));
+                let lc = doc.source.line_col(span.start);
+                Site {
+                    file: name.to_string(),
+                    line: lc.line,
+                    column: lc.column,
+                }
+            })
+            .collect(),
+        annotation_suppressions: spec.annotation_suppressions.clone(),
     };
     let base_mode = merged.as_ref().map(|b| b.mode);
     let mut policy = merge(merged, own);
@@ -451,6 +487,8 @@ fn merge(base: Option<Policy>, top: Policy) -> Policy {
         }
     }
     base.exemptions.extend(top.exemptions);
+    base.exemption_sites.extend(top.exemption_sites);
+    base.annotation_suppressions = top.annotation_suppressions.or(base.annotation_suppressions);
     base.name = top.name;
     base.description = top.description.or(base.description);
     base.mode = top.mode;
@@ -609,6 +647,14 @@ const KNOWN_KEYS: &[&str] = &[
     "value",
     "effect",
 ];
+
+/// Today as days since 1970-01-01 (UTC).
+pub fn today() -> i64 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    (secs / 86_400) as i64
+}
 
 /// Parses `YYYY-MM-DD` into days since 1970-01-01.
 pub fn parse_date(s: &str) -> Option<i64> {

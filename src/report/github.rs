@@ -27,7 +27,7 @@ pub fn escape_property(s: &str) -> String {
 }
 
 pub fn render(run: &RunResult, out: &mut dyn Write) -> io::Result<()> {
-    for f in run.findings() {
+    for f in run.findings().filter(|f| f.is_active()) {
         let level = match f.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",

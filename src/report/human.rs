@@ -124,7 +124,7 @@ pub fn render(run: &RunResult, opts: &RenderOptions, out: &mut dyn Write) -> io:
         .files
         .iter()
         .flat_map(|file| file.findings.iter().map(move |f| (f, file.source.as_ref())));
-    for (finding, source) in orphans.chain(per_file) {
+    for (finding, source) in orphans.chain(per_file).filter(|(f, _)| f.is_active()) {
         let shown = Shown {
             finding,
             source: source

@@ -50,6 +50,8 @@ struct JsonFinding<'a> {
     pointer: &'a str,
     object: Option<&'a ObjectRef>,
     docs: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressed: Option<&'a crate::finding::Suppressed>,
 }
 
 impl<'a> JsonFinding<'a> {
@@ -71,6 +73,7 @@ impl<'a> JsonFinding<'a> {
             docs: crate::rules::find(f.code)
                 .map(|r| r.meta.docs_url())
                 .unwrap_or_default(),
+            suppressed: f.suppressed.as_ref(),
         }
     }
 }

@@ -69,7 +69,7 @@ pub fn render(run: &RunResult, out: &mut dyn Write) -> io::Result<()> {
         for f in suite
             .findings
             .iter()
-            .filter(|f| f.severity > Severity::Info)
+            .filter(|f| f.is_active() && f.severity > Severity::Info)
         {
             let object = f
                 .object

@@ -58,13 +58,19 @@ pub struct Counts {
     pub error: usize,
     pub warning: usize,
     pub info: usize,
+    /// Findings a suppression or exemption covers (not in the counts above).
+    pub suppressed: usize,
 }
 
 impl Counts {
-    /// Counts the given findings.
+    /// Counts the given findings: active ones by severity, suppressed ones apart.
     pub fn of<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Self {
         let mut c = Counts::default();
         for f in findings {
+            if !f.is_active() {
+                c.suppressed += 1;
+                continue;
+            }
             match f.severity {
                 Severity::Error => c.error += 1,
                 Severity::Warning => c.warning += 1,
@@ -89,8 +95,13 @@ pub fn summary_line(run: &RunResult) -> String {
     let plural =
         |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let resources: usize = run.files.iter().map(|f| f.resources).sum();
+    let suppressed = if c.suppressed > 0 {
+        format!(", {} suppressed", c.suppressed)
+    } else {
+        String::new()
+    };
     format!(
-        "{}, {}, {} in {} ({})",
+        "{}, {}, {}{suppressed} in {} ({})",
         plural(c.error, "error", "errors"),
         plural(c.warning, "warning", "warnings"),
         plural(c.info, "note", "notes"),

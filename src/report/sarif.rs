@@ -57,6 +57,13 @@ fn rule_descriptor(r: &crate::rule::RuleDef) -> Value {
 }
 
 fn result(f: &Finding) -> Value {
+    let suppressions = f.suppressed.as_ref().map(|s| {
+        json!([{
+            "kind": if s.kind == crate::finding::SuppressionKind::Inline { "inSource" } else { "external" },
+            "status": "accepted",
+            "justification": format!("{} ({})", s.reason, s.source),
+        }])
+    });
     let rule_index = rules::ALL.iter().position(|r| r.meta.code == f.code);
     let mut message = f.message.clone();
     if let Some(help) = &f.help {
@@ -96,6 +103,9 @@ fn result(f: &Finding) -> Value {
     });
     if let Some(i) = rule_index {
         r["ruleIndex"] = json!(i);
+    }
+    if let Some(sup) = suppressions {
+        r["suppressions"] = sup;
     }
     r
 }

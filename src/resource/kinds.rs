@@ -107,16 +107,8 @@ pub fn decode_object(node: &Node, base: Pointer, api_version: &str, kind: &str) 
         kind: kind.to_string(),
         name,
         namespace: text("namespace").map(str::to_string),
-        labels: meta
-            .and_then(|m| m.get("labels"))
-            .map(|l| match &l.value {
-                crate::yaml::Value::Map(entries) => entries
-                    .iter()
-                    .filter_map(|e| e.value.as_str().map(|v| (e.key.clone(), v.to_string())))
-                    .collect(),
-                _ => Default::default(),
-            })
-            .unwrap_or_default(),
+        labels: string_map(meta.and_then(|m| m.get("labels"))),
+        annotations: string_map(meta.and_then(|m| m.get("annotations"))),
         base,
         object: Object::Other,
     };
@@ -154,5 +146,16 @@ pub fn decode_object(node: &Node, base: Pointer, api_version: &str, kind: &str) 
         error,
         unknown_fields,
         judged_as,
+    }
+}
+
+/// A mapping of strings (labels, annotations) as written; other values are skipped.
+fn string_map(node: Option<&Node>) -> std::collections::BTreeMap<String, String> {
+    match node.map(|n| &n.value) {
+        Some(crate::yaml::Value::Map(entries)) => entries
+            .iter()
+            .filter_map(|e| e.value.as_str().map(|v| (e.key.clone(), v.to_string())))
+            .collect(),
+        _ => Default::default(),
     }
 }

@@ -53,6 +53,8 @@ pub struct Resource {
     pub namespace: Option<String>,
     /// The object's labels.
     pub labels: std::collections::BTreeMap<String, String>,
+    /// The object's annotations.
+    pub annotations: std::collections::BTreeMap<String, String>,
     /// Pointer of the object inside its document: empty, or `/items/N` in a List.
     pub base: Pointer,
     pub object: Object,

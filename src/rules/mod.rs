@@ -42,6 +42,9 @@ pub static ALL: &[&RuleDef] = &[
     &input::NOT_KUBERNETES_OBJECT,
     &input::API_VERSION_JUDGED_AS,
     &input::MISSING_POD_SPEC,
+    &input::INVALID_SUPPRESSION,
+    &input::UNUSED_SUPPRESSION,
+    &input::EXPIRED_EXEMPTION,
 ];
 
 /// The rule with this code or name (case-insensitive code).

@@ -111,3 +111,50 @@ crate::declare_rule! {
         params: NoParams,
     }
 }
+
+crate::declare_rule! {
+    /// A suppression is malformed: no reason, an unknown rule, or a rule the policy does not let annotations suppress.
+    ///
+    /// Every exception must say why it exists, so that a reviewer can judge it
+    /// and remove it when the reason is gone. A malformed suppression suppresses
+    /// nothing.
+    pub static INVALID_SUPPRESSION = {
+        code: "SL9008",
+        name: "invalid-suppression",
+        severity: Error,
+        category: Input,
+        remediation: "Write `# sandbox-lint: ignore[CODE] reason` with a known rule code or name and a reason; for annotations, only the rules the policy lists.",
+        params: NoParams,
+    }
+}
+
+crate::declare_rule! {
+    /// A suppression comment suppresses nothing.
+    ///
+    /// Stale suppressions hide the next real problem on that line; remove them
+    /// once the finding they were written for is fixed.
+    pub static UNUSED_SUPPRESSION = {
+        code: "SL9009",
+        name: "unused-suppression",
+        severity: Warning,
+        category: Input,
+        remediation: "Remove the comment, or correct the rule code it names.",
+        params: NoParams,
+    }
+}
+
+crate::declare_rule! {
+    /// A policy exemption is past its `expires` date and no longer applies.
+    ///
+    /// Exemptions are meant to be temporary; once expired, the findings they
+    /// covered are reported again, and the stale exemption is reported so that
+    /// it is renewed with a fresh reason or removed.
+    pub static EXPIRED_EXEMPTION = {
+        code: "SL9010",
+        name: "expired-exemption",
+        severity: Warning,
+        category: Input,
+        remediation: "Remove the exemption, or renew it with a new `expires` date and a current reason.",
+        params: NoParams,
+    }
+}

@@ -1,0 +1,157 @@
+//! Inline suppressions: `# sandbox-lint: ignore[CODE, name] reason` on the
+//! offending line, or alone on the line above it. A reason is mandatory.
+
+use crate::finding::{Finding, Suppressed, SuppressionKind};
+use crate::rule::Category;
+use crate::rules;
+use crate::source::Span;
+
+const MARKER: &str = "# sandbox-lint:";
+
+/// One suppression comment.
+#[derive(Debug, Clone)]
+pub struct Inline {
+    /// 1-based line of the comment.
+    pub line: u32,
+    /// True when the comment is alone on its line (then it covers the next line).
+    pub own_line: bool,
+    /// Rule codes it names.
+    pub codes: Vec<&'static str>,
+    pub reason: String,
+    /// Byte span of the comment in the file.
+    pub span: Span,
+    pub used: bool,
+}
+
+/// A comment that looks like a suppression but is not a valid one.
+#[derive(Debug, Clone)]
+pub struct Malformed {
+    pub span: Span,
+    pub message: String,
+}
+
+/// Finds every suppression comment in a YAML text.
+pub fn parse(text: &str) -> (Vec<Inline>, Vec<Malformed>) {
+    let mut found = Vec::new();
+    let mut bad = Vec::new();
+    let mut offset = 0;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let start = offset;
+        offset += line.len();
+        let Some(pos) = line.find(MARKER) else {
+            continue;
+        };
+        // The marker must start a comment: at the line start or after whitespace.
+        if pos > 0 && !line[..pos].ends_with([' ', '\t']) {
+            continue;
+        }
+        let comment = line[pos..].trim_end();
+        let span = Span::new(start + pos, comment.len());
+        let body = comment[MARKER.len()..].trim_start();
+        let Some(rest) = body.strip_prefix("ignore[") else {
+            bad.push(Malformed {
+                span,
+                message: "expected `# sandbox-lint: ignore[CODE] reason`".into(),
+            });
+            continue;
+        };
+        let Some((list, reason)) = rest.split_once(']') else {
+            bad.push(Malformed {
+                span,
+                message: "unclosed `ignore[`".into(),
+            });
+            continue;
+        };
+        let mut codes = Vec::new();
+        let mut unknown = Vec::new();
+        for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            match rules::find(item) {
+                Some(r) => codes.push(r.meta.code),
+                None => unknown.push(match rules::suggest(item) {
+                    Some(s) => format!("`{item}` (did you mean `{s}`?)"),
+                    None => format!("`{item}`"),
+                }),
+            }
+        }
+        // The reason ends where another comment (` # `) begins.
+        let reason = reason.split(" # ").next().unwrap_or_default();
+        let reason = reason.trim().trim_end_matches('#').trim().to_string();
+        if !unknown.is_empty() {
+            bad.push(Malformed {
+                span,
+                message: format!("suppression names unknown rule {}", unknown.join(", ")),
+            });
+        } else if codes.is_empty() {
+            bad.push(Malformed {
+                span,
+                message: "suppression names no rule".into(),
+            });
+        } else if reason.is_empty() {
+            bad.push(Malformed {
+                span,
+                message: format!("suppression of {} has no reason: say why", codes.join(", ")),
+            });
+        } else {
+            found.push(Inline {
+                line: i as u32 + 1,
+                own_line: line[..pos].trim().is_empty(),
+                codes,
+                reason,
+                span,
+                used: false,
+            });
+        }
+    }
+    (found, bad)
+}
+
+/// True for findings no suppression may hide: unreadable input and problems
+/// with suppressions themselves.
+pub fn unsuppressible(code: &str) -> bool {
+    rules::find(code).is_none_or(|r| {
+        r.meta.category == Category::InputError
+            || code == rules::input::INVALID_SUPPRESSION.meta.code
+            || code == rules::input::UNUSED_SUPPRESSION.meta.code
+    })
+}
+
+/// Marks findings covered by an inline suppression, and the suppressions used.
+pub fn apply(findings: &mut [Finding], inline: &mut [Inline], file: &str) {
+    for f in findings.iter_mut().filter(|f| f.is_active()) {
+        if unsuppressible(f.code) {
+            continue;
+        }
+        let Some(line) = f.location.as_ref().map(|l| l.start_lc.line) else {
+            continue;
+        };
+        let cover = inline.iter_mut().find(|s| {
+            s.codes.contains(&f.code) && (s.line == line || (s.own_line && s.line + 1 == line))
+        });
+        if let Some(s) = cover {
+            s.used = true;
+            f.suppressed = Some(Suppressed {
+                kind: SuppressionKind::Inline,
+                reason: s.reason.clone(),
+                source: format!("{file}:{}", s.line),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_codes_names_and_reasons() {
+        let text = "a: 1  # sandbox-lint: ignore[SL1002, host-path] migrating in Q3 (see #42)\n  # sandbox-lint: ignore[SL1019] # not a reason\nb: '# sandbox-lint: ignore[SL1001] x'\nc: 2 # sandbox-lint: ignore[bogus-rule] r\n";
+        let (ok, bad) = parse(text);
+        assert_eq!(ok.len(), 1);
+        assert_eq!(ok[0].codes, ["SL1002", "SL1015"]);
+        assert_eq!(ok[0].reason, "migrating in Q3 (see #42)");
+        assert!(!ok[0].own_line);
+        assert_eq!(bad.len(), 2, "{bad:?}");
+        assert!(bad[0].message.contains("no reason"));
+        assert!(bad[1].message.contains("unknown rule `bogus-rule`"));
+    }
+}
