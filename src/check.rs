@@ -21,6 +21,8 @@ pub struct Options {
     pub limits: Limits,
     /// Keep each file's text for rendering snippets (human output).
     pub keep_sources: bool,
+    /// The configuration whose `exclude` patterns filter the inputs.
+    pub config: Option<Arc<crate::config::Config>>,
 }
 
 /// The result for one input.
@@ -64,7 +66,13 @@ impl RunResult {
 
 /// Lints the given paths (files, directories, `-`).
 pub fn run(linter: &Linter, paths: &[PathBuf], opts: &Options) -> RunResult {
-    let (inputs, errors) = input::discover(paths);
+    let (mut inputs, errors) = input::discover(paths);
+    if let Some(c) = &opts.config {
+        inputs.retain(|i| match i {
+            Input::File(p) => !c.excludes(p),
+            Input::Stdin => true,
+        });
+    }
     let orphans = errors
         .into_iter()
         .filter_map(|e| {

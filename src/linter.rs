@@ -25,6 +25,8 @@ pub struct Linter {
     active: Vec<Active>,
     /// Today, as days since 1970-01-01, for exemption expiry.
     today: i64,
+    /// Namespace assumed for objects that name none.
+    default_namespace: String,
 }
 
 impl std::fmt::Debug for Linter {
@@ -50,6 +52,7 @@ impl Linter {
         Ok(Self {
             active,
             today: policy::today(),
+            default_namespace: DEFAULT_NAMESPACE.to_string(),
         })
     }
 
@@ -62,7 +65,14 @@ impl Linter {
         Self {
             active: vec![Active { policy, engine }],
             today: policy::today(),
+            default_namespace: DEFAULT_NAMESPACE.to_string(),
         }
+    }
+
+    /// The same linter assuming `namespace` for objects that name none.
+    pub fn with_default_namespace(mut self, namespace: &str) -> Self {
+        self.default_namespace = namespace.to_string();
+        self
     }
 
     /// The same linter judging expiry as of `days` since 1970-01-01 (for tests).
@@ -78,6 +88,7 @@ impl Linter {
         Self {
             active: vec![Active { policy, engine }],
             today: policy::today(),
+            default_namespace: DEFAULT_NAMESPACE.to_string(),
         }
     }
 
@@ -96,7 +107,7 @@ impl Linter {
     pub fn lint_resource(&self, resource: &Resource) -> Vec<Finding> {
         let mut out: Vec<Finding> = Vec::new();
         for a in &self.active {
-            if !matches(&a.policy, resource) {
+            if !matches(&a.policy, resource, &self.default_namespace) {
                 continue;
             }
             let mut found = a.engine.lint_resource(resource);
@@ -179,7 +190,7 @@ impl Linter {
                     .as_deref()
                     .and_then(policy::parse_date)
                     .is_none_or(|d| d >= self.today)
-                    && exemption_applies(ex, r, f.code, &images)
+                    && exemption_applies(ex, r, f.code, &images, &self.default_namespace)
             });
             if let Some((i, ex)) = live {
                 f.suppressed = Some(Suppressed {
@@ -268,8 +279,14 @@ fn glob(pattern: &str, value: &str) -> bool {
 }
 
 /// True when every criterion the exemption sets holds for this finding.
-fn exemption_applies(ex: &Exemption, r: &Resource, code: &str, images: &[&str]) -> bool {
-    let ns = r.namespace.as_deref().unwrap_or(DEFAULT_NAMESPACE);
+fn exemption_applies(
+    ex: &Exemption,
+    r: &Resource,
+    code: &str,
+    images: &[&str],
+    default_namespace: &str,
+) -> bool {
+    let ns = r.namespace.as_deref().unwrap_or(default_namespace);
     (ex.rules.is_empty()
         || ex
             .rules
@@ -288,11 +305,11 @@ fn exemption_applies(ex: &Exemption, r: &Resource, code: &str, images: &[&str]) 
 ///
 /// `namespaceSelector` sees the automatic `kubernetes.io/metadata.name` label
 /// only, until namespaces are indexed across the whole input set.
-pub fn matches(policy: &Policy, r: &Resource) -> bool {
+pub fn matches(policy: &Policy, r: &Resource, default_namespace: &str) -> bool {
     let Some(m) = &policy.match_ else {
         return true;
     };
-    let ns = r.namespace.as_deref().unwrap_or(DEFAULT_NAMESPACE);
+    let ns = r.namespace.as_deref().unwrap_or(default_namespace);
     (m.kinds.is_empty() || m.kinds.iter().any(|k| k == &r.kind))
         && (m.namespaces.is_empty() || m.namespaces.iter().any(|n| n == ns))
         && m.label_selector

@@ -8,6 +8,7 @@ use clap::{Args, ValueEnum};
 use miette::{IntoDiagnostic, WrapErr};
 
 use crate::check::{self, Options};
+use crate::config::{self, Config};
 use crate::finding::Severity;
 use crate::linter::Linter;
 use crate::policy;
@@ -17,7 +18,18 @@ use crate::yaml::Limits;
 use super::{EXIT_ERROR, EXIT_FINDINGS};
 
 /// The lowest severity that fails the run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    ValueEnum,
+    serde::Deserialize,
+    serde::Serialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum FailOn {
     Error,
     Warning,
@@ -40,14 +52,24 @@ impl FailOn {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Files and directories to check (directories recursively, honouring .gitignore); `-` reads stdin.
-    #[arg(required = true, value_name = "PATH")]
+    /// Default: the configuration's `include`.
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value = "human")]
-    pub format: Format,
-    /// Exit 1 when a finding at or above this severity remains.
-    #[arg(long, value_enum, default_value = "error")]
-    pub fail_on: FailOn,
+    /// Output format [default: human].
+    #[arg(long, short = 'f', value_enum)]
+    pub format: Option<Format>,
+    /// Exit 1 when a finding at or above this severity remains [default: error].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+    /// Configuration file (default: the nearest .sandbox-lint.yaml above the first path).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+    /// Ignore any .sandbox-lint.yaml.
+    #[arg(long)]
+    pub no_config: bool,
+    /// Namespace assumed for objects that name none [default: default].
+    #[arg(long, short = 'n', value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
     /// Write the report to this file instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -104,20 +126,83 @@ fn load_policies(refs: &[String]) -> miette::Result<Linter> {
     Linter::new(policies).map_err(Into::into)
 }
 
-pub fn run(args: CheckArgs) -> miette::Result<ExitCode> {
+/// The configuration in effect: `--config`, or the nearest file above the first path.
+fn find_config(args: &CheckArgs) -> miette::Result<Option<Config>> {
+    if args.no_config {
+        return Ok(None);
+    }
+    let path = match &args.config {
+        Some(p) => Some(p.clone()),
+        None => {
+            let start = args
+                .paths
+                .iter()
+                .find(|p| p.as_os_str() != "-")
+                .cloned()
+                .unwrap_or_else(|| PathBuf::from("."));
+            config::discover(&start)
+        }
+    };
+    match path {
+        Some(p) => Ok(Some(Config::load(&p).map_err(|e| miette::Report::new(*e))?)),
+        None => Ok(None),
+    }
+}
+
+pub fn run(mut args: CheckArgs) -> miette::Result<ExitCode> {
+    let config = find_config(&args)?;
+    if let Some(c) = &config {
+        if args.paths.is_empty() {
+            args.paths = c.file.include.iter().map(|p| c.resolve(p)).collect();
+        }
+        if args.policy.is_empty() {
+            args.policy = c
+                .file
+                .policies
+                .iter()
+                .map(|p| {
+                    let local = c.resolve(p);
+                    if local.exists() || policy::BUILTIN.iter().all(|(n, _)| n != p) {
+                        local.display().to_string()
+                    } else {
+                        p.clone()
+                    }
+                })
+                .collect();
+        }
+        args.format = args.format.or(c.file.format);
+        args.fail_on = args.fail_on.or(c.file.fail_on);
+        args.namespace = args.namespace.clone().or(c.file.namespace.clone());
+    }
+    if args.paths.is_empty() {
+        use clap::CommandFactory;
+        let _ = super::Cli::command()
+            .error(
+                clap::error::ErrorKind::MissingRequiredArgument,
+                "no paths to check: give files or directories, `-` for stdin, or an `include` list in .sandbox-lint.yaml",
+            )
+            .print();
+        return Ok(ExitCode::from(EXIT_ERROR));
+    }
+    let format = args.format.unwrap_or(Format::Human);
+    let fail_on = args.fail_on.unwrap_or(FailOn::Error);
     if let Some(jobs) = args.jobs {
         rayon::ThreadPoolBuilder::new()
             .num_threads(jobs.max(1))
             .build_global()
             .into_diagnostic()?;
     }
-    let linter = load_policies(&args.policy)?;
+    let mut linter = load_policies(&args.policy)?;
+    if let Some(ns) = &args.namespace {
+        linter = linter.with_default_namespace(ns);
+    }
     let opts = Options {
         limits: Limits {
             max_file_bytes: args.max_file_size,
             ..Limits::default()
         },
-        keep_sources: args.format == Format::Human,
+        keep_sources: format == Format::Human,
+        config: config.map(std::sync::Arc::new),
     };
     let result = check::run(&linter, &args.paths, &opts);
     let color = args.output.is_none()
@@ -131,13 +216,13 @@ pub fn run(args: CheckArgs) -> miette::Result<ExitCode> {
                     .into_diagnostic()
                     .wrap_err_with(|| format!("cannot write {}", path.display()))?,
             );
-            report::render(args.format, &result, &render, &mut file).into_diagnostic()?;
+            report::render(format, &result, &render, &mut file).into_diagnostic()?;
             file.flush().into_diagnostic()?;
         }
         None => {
             let mut out = std::io::stdout().lock();
             let written =
-                report::render(args.format, &result, &render, &mut out).and_then(|()| out.flush());
+                report::render(format, &result, &render, &mut out).and_then(|()| out.flush());
             // A reader that stops early (`| head`) is not an error of ours.
             match written {
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
@@ -150,8 +235,7 @@ pub fn run(args: CheckArgs) -> miette::Result<ExitCode> {
     if result.input_errors() {
         return Ok(ExitCode::from(EXIT_ERROR));
     }
-    let failing = args
-        .fail_on
+    let failing = fail_on
         .threshold()
         .is_some_and(|t| result.findings().any(|f| f.is_active() && f.severity >= t));
     Ok(if failing {

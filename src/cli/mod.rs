@@ -1,6 +1,6 @@
 //! Command-line interface: typed clap definitions and the subcommands.
 
-mod check;
+pub mod check;
 pub mod rules;
 
 use std::process::ExitCode;
@@ -28,6 +28,33 @@ pub enum Command {
     Rules(rules::RulesArgs),
     /// Print the full documentation of one rule.
     Explain(rules::ExplainArgs),
+    /// Write a commented starter .sandbox-lint.yaml in the current directory.
+    Init(InitArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+    /// Directory to write into.
+    #[arg(long, default_value = ".")]
+    pub dir: std::path::PathBuf,
+}
+
+fn init(args: InitArgs) -> miette::Result<ExitCode> {
+    let path = args.dir.join(crate::config::FILE_NAME);
+    if path.exists() && !args.force {
+        return Err(miette::miette!(
+            help = "use --force to overwrite it",
+            "{} already exists",
+            path.display()
+        ));
+    }
+    std::fs::write(&path, crate::config::STARTER)
+        .map_err(|e| miette::miette!("cannot write {}: {e}", path.display()))?;
+    eprintln!("wrote {}", path.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Parses the command line and runs it.
@@ -47,6 +74,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Rules(args) => rules::list(args),
         Command::Explain(args) => rules::explain(args),
+        Command::Init(args) => init(args),
     };
     match result {
         Ok(code) => code,

@@ -15,7 +15,18 @@ use crate::check::RunResult;
 use crate::finding::{Finding, Severity};
 
 /// Output formats of `check`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    ValueEnum,
+    serde::Deserialize,
+    serde::Serialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Format {
     /// Source snippets with the offending value underlined.
     Human,
