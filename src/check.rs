@@ -199,7 +199,12 @@ pub fn lint_loaded(linter: &Linter, source: &SourceFile, loaded: &LoadedFile) ->
     }
     for doc in &loaded.docs {
         for r in &doc.resources {
-            for mut f in linter.lint_resource(r) {
+            let json = if linter.needs_json() {
+                yaml::node_at(&doc.root, &r.base).map(yaml::Node::to_json)
+            } else {
+                None
+            };
+            for mut f in linter.lint_resource_json(r, json.as_ref()) {
                 let span = span_of(&doc.root, &f.pointer).shifted(doc.offset);
                 f.location = Some(location(source, span));
                 findings.push(f);
@@ -215,7 +220,8 @@ pub fn lint_loaded(linter: &Linter, source: &SourceFile, loaded: &LoadedFile) ->
 
 /// Applies `# sandbox-lint: ignore[...]` comments and reports malformed and unused ones.
 fn apply_inline(linter: &Linter, source: &SourceFile, findings: &mut Vec<Finding>) {
-    let (mut inline, malformed) = crate::suppress::parse(&source.text);
+    let (mut inline, malformed) =
+        crate::suppress::parse_with(&source.text, &|s| linter.rule_code(s));
     crate::suppress::apply(findings, &mut inline, &source.name);
     let mut extra = Vec::new();
     for m in malformed {

@@ -102,15 +102,47 @@ impl Linter {
         self.active.iter().map(|a| &a.policy)
     }
 
+    /// True when some policy declares custom rules, which need each object as JSON.
+    pub fn needs_json(&self) -> bool {
+        self.active
+            .iter()
+            .any(|a| !a.policy.custom_rules.is_empty())
+    }
+
+    /// The code of a built-in or custom rule named by code or name.
+    pub fn rule_code(&self, code_or_name: &str) -> Option<&'static str> {
+        rules::find(code_or_name).map(|d| d.meta.code).or_else(|| {
+            self.active
+                .iter()
+                .flat_map(|a| &a.policy.custom_rules)
+                .find(|c| c.code == code_or_name || c.name == code_or_name)
+                .map(|c| c.code)
+        })
+    }
+
     /// Lints one object with every policy that selects it. When several
     /// policies report the same rule at the same place, the most severe wins.
     pub fn lint_resource(&self, resource: &Resource) -> Vec<Finding> {
+        self.lint_resource_json(resource, None)
+    }
+
+    /// Like [`Linter::lint_resource`], with the object as JSON for custom rules.
+    pub fn lint_resource_json(
+        &self,
+        resource: &Resource,
+        json: Option<&serde_json::Value>,
+    ) -> Vec<Finding> {
         let mut out: Vec<Finding> = Vec::new();
         for a in &self.active {
             if !matches(&a.policy, resource, &self.default_namespace) {
                 continue;
             }
             let mut found = a.engine.lint_resource(resource);
+            if let Some(json) = json {
+                for c in &a.policy.custom_rules {
+                    found.extend(c.check(resource, json, &self.default_namespace));
+                }
+            }
             self.apply_policy_suppressions(a, resource, &mut found);
             for f in found {
                 match out
@@ -190,7 +222,7 @@ impl Linter {
                     .as_deref()
                     .and_then(policy::parse_date)
                     .is_none_or(|d| d >= self.today)
-                    && exemption_applies(ex, r, f.code, &images, &self.default_namespace)
+                    && exemption_applies(ex, r, f, &images, &self.default_namespace)
             });
             if let Some((i, ex)) = live {
                 f.suppressed = Some(Suppressed {
@@ -282,16 +314,15 @@ fn glob(pattern: &str, value: &str) -> bool {
 fn exemption_applies(
     ex: &Exemption,
     r: &Resource,
-    code: &str,
+    f: &Finding,
     images: &[&str],
     default_namespace: &str,
 ) -> bool {
     let ns = r.namespace.as_deref().unwrap_or(default_namespace);
     (ex.rules.is_empty()
-        || ex
-            .rules
-            .iter()
-            .any(|x| rules::find(x).is_some_and(|d| d.meta.code == code)))
+        || ex.rules.iter().any(|x| {
+            x == f.code || x == f.name || rules::find(x).is_some_and(|d| d.meta.code == f.code)
+        }))
         && (ex.namespaces.is_empty() || ex.namespaces.iter().any(|n| n == ns))
         && (ex.names.is_empty() || ex.names.iter().any(|n| glob(n, &r.name)))
         && (ex.images.is_empty() || images.iter().any(|i| ex.images.iter().any(|p| glob(p, i))))
@@ -306,9 +337,14 @@ fn exemption_applies(
 /// `namespaceSelector` sees the automatic `kubernetes.io/metadata.name` label
 /// only, until namespaces are indexed across the whole input set.
 pub fn matches(policy: &Policy, r: &Resource, default_namespace: &str) -> bool {
-    let Some(m) = &policy.match_ else {
-        return true;
-    };
+    policy
+        .match_
+        .as_ref()
+        .is_none_or(|m| match_selects(m, r, default_namespace))
+}
+
+/// True when a `match` block selects the object.
+pub fn match_selects(m: &policy::Match, r: &Resource, default_namespace: &str) -> bool {
     let ns = r.namespace.as_deref().unwrap_or(default_namespace);
     (m.kinds.is_empty() || m.kinds.iter().any(|k| k == &r.kind))
         && (m.namespaces.is_empty() || m.namespaces.iter().any(|n| n == ns))

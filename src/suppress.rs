@@ -30,8 +30,17 @@ pub struct Malformed {
     pub message: String,
 }
 
-/// Finds every suppression comment in a YAML text.
+/// Finds every suppression comment in a YAML text (built-in rules only).
 pub fn parse(text: &str) -> (Vec<Inline>, Vec<Malformed>) {
+    parse_with(text, &|s| rules::find(s).map(|d| d.meta.code))
+}
+
+/// Finds every suppression comment, resolving rule codes and names with `lookup`
+/// (which knows the policies' custom rules too).
+pub fn parse_with(
+    text: &str,
+    lookup: &dyn Fn(&str) -> Option<&'static str>,
+) -> (Vec<Inline>, Vec<Malformed>) {
     let mut found = Vec::new();
     let mut bad = Vec::new();
     let mut offset = 0;
@@ -65,8 +74,8 @@ pub fn parse(text: &str) -> (Vec<Inline>, Vec<Malformed>) {
         let mut codes = Vec::new();
         let mut unknown = Vec::new();
         for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            match rules::find(item) {
-                Some(r) => codes.push(r.meta.code),
+            match lookup(item) {
+                Some(code) => codes.push(code),
                 None => unknown.push(match rules::suggest(item) {
                     Some(s) => format!("`{item}` (did you mean `{s}`?)"),
                     None => format!("`{item}`"),
@@ -108,7 +117,8 @@ pub fn parse(text: &str) -> (Vec<Inline>, Vec<Malformed>) {
 /// True for findings no suppression may hide: unreadable input and problems
 /// with suppressions themselves.
 pub fn unsuppressible(code: &str) -> bool {
-    rules::find(code).is_none_or(|r| {
+    // Custom rules (unknown here) are suppressible like any rule.
+    rules::find(code).is_some_and(|r| {
         r.meta.category == Category::InputError
             || code == rules::input::INVALID_SUPPRESSION.meta.code
             || code == rules::input::UNUSED_SUPPRESSION.meta.code

@@ -76,6 +76,48 @@ pub struct PolicySpec {
     /// Object annotations that may suppress rules (none by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotation_suppressions: Option<AnnotationSuppressions>,
+    /// Rules written as a JSON Schema that matched objects (or their containers) must satisfy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom_rules: Vec<CustomRule>,
+}
+
+/// A rule declared in a policy: objects it matches must satisfy `schema`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CustomRule {
+    /// Stable code, e.g. `ACME001` (upper case letters, digits and dashes; not `SL...`).
+    #[schemars(regex(pattern = r"^[A-Z][A-Z0-9-]*[0-9]$"))]
+    pub code: String,
+    /// Kebab-case name, e.g. `approved-registry`.
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9-]*$"))]
+    pub name: String,
+    /// What a finding says; the schema error follows it.
+    pub message: String,
+    #[serde(default = "default_severity")]
+    pub severity: Severity,
+    /// How to fix a finding.
+    pub remediation: String,
+    /// Which objects it applies to (every object carrying a pod spec when absent).
+    #[serde(default, rename = "match", skip_serializing_if = "Option::is_none")]
+    pub match_: Option<Match>,
+    /// `object` validates the whole object; `container` each container, init and ephemeral container.
+    #[serde(default)]
+    pub target: CustomTarget,
+    /// The JSON Schema (draft 2020-12) every target must satisfy.
+    pub schema: serde_json::Value,
+}
+
+fn default_severity() -> Severity {
+    Severity::Error
+}
+
+/// What a custom rule's schema is applied to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CustomTarget {
+    #[default]
+    Object,
+    Container,
 }
 
 /// Selects objects.

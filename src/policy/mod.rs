@@ -2,6 +2,7 @@
 //! Schema with every error at file:line:col, `extends` resolved, and compiled
 //! into engine settings before any input is read.
 
+pub mod custom;
 pub mod file;
 pub mod schema;
 
@@ -44,6 +45,8 @@ pub struct Policy {
     pub exemption_sites: Vec<Site>,
     /// Which annotation may suppress which rules (none by default).
     pub annotation_suppressions: Option<file::AnnotationSuppressions>,
+    /// Rules declared in the policy as JSON Schemas.
+    pub custom_rules: Vec<custom::CompiledCustom>,
 }
 
 /// A place in a policy file.
@@ -301,17 +304,6 @@ pub fn load_text(
         );
     }
     for (i, ex) in spec.exemptions.iter().enumerate() {
-        for (j, r) in ex.rules.iter().enumerate() {
-            if rules::find(r).is_none() {
-                let ptr = Pointer::root()
-                    .key("spec")
-                    .key("exemptions")
-                    .index(i)
-                    .key("rules")
-                    .index(j);
-                errors.push(unknown_rule(&doc, &ptr, r));
-            }
-        }
         if let Some(date) = &ex.expires
             && parse_date(date).is_none()
         {
@@ -326,6 +318,43 @@ pub fn load_text(
                 "not a date",
                 None,
             ));
+        }
+    }
+    let mut custom_rules = Vec::new();
+    for (i, rule) in spec.custom_rules.iter().enumerate() {
+        let ptr = Pointer::root().key("spec").key("customRules").index(i);
+        let clash = rule.code.starts_with("SL")
+            || rules::find(&rule.code).is_some()
+            || rules::find(&rule.name).is_some();
+        let duplicate = spec.custom_rules[..i]
+            .iter()
+            .any(|r| r.code == rule.code || r.name == rule.name);
+        if clash || duplicate {
+            errors.push(doc.error(
+                doc.value_span(&ptr.key("code")),
+                format!(
+                    "custom rule {} ({}) {}",
+                    rule.code,
+                    rule.name,
+                    if clash {
+                        "collides with a built-in rule (SL codes are reserved)"
+                    } else {
+                        "is declared twice"
+                    }
+                ),
+                "here",
+                None,
+            ));
+            continue;
+        }
+        match custom::CompiledCustom::compile(rule) {
+            Ok(c) => custom_rules.push(c),
+            Err(e) => errors.push(doc.error(
+                doc.key_span(&ptr.key("schema")),
+                format!("custom rule {}: invalid JSON Schema: {e}", rule.code),
+                "here",
+                None,
+            )),
         }
     }
     if let Some(a) = &spec.annotation_suppressions {
@@ -410,12 +439,31 @@ pub fn load_text(
             })
             .collect(),
         annotation_suppressions: spec.annotation_suppressions.clone(),
+        custom_rules,
     };
     let base_mode = merged.as_ref().map(|b| b.mode);
     let mut policy = merge(merged, own);
     // A mode the extending file leaves unset keeps the base's.
     policy.mode = spec.mode.or(base_mode).unwrap_or_default();
     policy.only_listed_rules = spec.only_listed_rules.unwrap_or(policy.only_listed_rules);
+    // Exemptions may name built-in rules and the custom rules of this policy or its bases.
+    for (i, ex) in spec.exemptions.iter().enumerate() {
+        for (j, r) in ex.rules.iter().enumerate() {
+            let custom = policy
+                .custom_rules
+                .iter()
+                .any(|c| c.code == r || c.name == r);
+            if rules::find(r).is_none() && !custom {
+                let ptr = Pointer::root()
+                    .key("spec")
+                    .key("exemptions")
+                    .index(i)
+                    .key("rules")
+                    .index(j);
+                errors.push(unknown_rule(&doc, &ptr, r));
+            }
+        }
+    }
     // Parameters are validated once, here, with the rule's own deserializer.
     if errors.is_empty()
         && let Err(e) = policy.engine()
@@ -488,6 +536,7 @@ fn merge(base: Option<Policy>, top: Policy) -> Policy {
     }
     base.exemptions.extend(top.exemptions);
     base.exemption_sites.extend(top.exemption_sites);
+    base.custom_rules.extend(top.custom_rules);
     base.annotation_suppressions = top.annotation_suppressions.or(base.annotation_suppressions);
     base.name = top.name;
     base.description = top.description.or(base.description);

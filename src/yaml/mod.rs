@@ -210,6 +210,19 @@ pub struct Located {
     pub exact: bool,
 }
 
+/// The node at `pointer`, if it exists.
+pub fn node_at<'a>(root: &'a Node, pointer: &Pointer) -> Option<&'a Node> {
+    let mut node = root;
+    for token in pointer.tokens() {
+        node = match &node.value {
+            Value::Map(_) => node.get(&token)?,
+            Value::Seq(items) => items.get(token.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(node)
+}
+
 /// Resolves a JSON Pointer against a node tree, falling back to the deepest
 /// node that exists.
 pub fn locate(root: &Node, pointer: &Pointer) -> Located {
