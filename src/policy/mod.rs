@@ -612,21 +612,79 @@ fn schema_errors(doc: &Doc<'_>, json: &serde_json::Value) -> Vec<PolicyError> {
             }
             continue;
         }
-        out.push(doc.error(
-            doc.value_span(&ptr),
-            format!(
-                "{}: {e}",
-                if ptr.as_str().is_empty() {
-                    "/"
-                } else {
-                    ptr.as_str()
-                }
-            ),
-            "invalid",
-            None,
-        ));
+        let at = if ptr.as_str().is_empty() {
+            "/"
+        } else {
+            ptr.as_str()
+        };
+        let message = match e.kind() {
+            jsonschema::error::ValidationErrorKind::Required { property } => {
+                format!("{at}: missing required key {property}")
+            }
+            jsonschema::error::ValidationErrorKind::AnyOf { .. }
+            | jsonschema::error::ValidationErrorKind::OneOfNotValid { .. } => {
+                let expected = expected_of(&schema, e.schema_path().as_str());
+                format!("{at}: {} is not valid: expected {expected}", e.instance())
+            }
+            _ => format!("{at}: {e}"),
+        };
+        out.push(doc.error(doc.value_span(&ptr), message, "invalid", None));
     }
     out
+}
+
+/// What an `anyOf`/`oneOf` at `schema_path` accepts, in words: the constants of
+/// its alternatives, or the description of the schema that holds it.
+fn expected_of(schema: &serde_json::Value, schema_path: &str) -> String {
+    let resolve = |v: &'_ serde_json::Value| -> serde_json::Value {
+        match v
+            .get("$ref")
+            .and_then(|r| r.as_str())
+            .and_then(|r| r.strip_prefix('#'))
+        {
+            Some(ptr) => schema.pointer(ptr).cloned().unwrap_or_default(),
+            None => v.clone(),
+        }
+    };
+    let mut consts: Vec<String> = Vec::new();
+    let mut visit = vec![schema.pointer(schema_path).cloned().unwrap_or_default()];
+    while let Some(node) = visit.pop() {
+        for alt in node.as_array().into_iter().flatten() {
+            let alt = resolve(alt);
+            consts.extend(
+                alt.get("const")
+                    .into_iter()
+                    .chain(
+                        alt.get("enum")
+                            .and_then(|e| e.as_array())
+                            .into_iter()
+                            .flatten(),
+                    )
+                    .filter(|c| !c.is_null())
+                    .map(|c| c.as_str().map_or_else(|| c.to_string(), str::to_string)),
+            );
+            for key in ["oneOf", "anyOf"] {
+                if let Some(nested) = alt.get(key) {
+                    visit.push(nested.clone());
+                }
+            }
+        }
+    }
+    if !consts.is_empty() {
+        return format!("one of: {}", consts.join(", "));
+    }
+    let parent = schema_path.rsplit_once('/').map_or("", |(p, _)| p);
+    let description = schema
+        .pointer(parent)
+        .and_then(|s| s.get("description"))
+        .and_then(|d| d.as_str())
+        .unwrap_or("a value of another shape")
+        .trim_end_matches('.');
+    let mut chars = description.chars();
+    chars
+        .next()
+        .map(|c| c.to_lowercase().collect::<String>() + chars.as_str())
+        .unwrap_or_default()
 }
 
 /// The property names allowed by the schema object that holds the
