@@ -45,6 +45,15 @@ pub struct RunResult {
     pub files: Vec<FileResult>,
     /// Findings not tied to a readable file (paths that do not exist).
     pub orphans: Vec<Finding>,
+    /// The policies applied: name and admission mode.
+    pub policies: Vec<PolicyRef>,
+}
+
+/// A policy as shown in reports.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PolicyRef {
+    pub name: String,
+    pub mode: crate::policy::Mode,
 }
 
 impl RunResult {
@@ -101,7 +110,17 @@ pub fn run(linter: &Linter, paths: &[PathBuf], opts: &Options) -> RunResult {
         .par_iter()
         .map(|i| check_input(linter, i, opts))
         .collect();
-    RunResult { files, orphans }
+    RunResult {
+        files,
+        orphans,
+        policies: linter
+            .policies()
+            .map(|p| PolicyRef {
+                name: p.name.clone(),
+                mode: p.mode,
+            })
+            .collect(),
+    }
 }
 
 /// Reads and lints one input.

@@ -762,10 +762,14 @@ fn json_has_the_documented_shape() {
     let doc = json_of(&run);
     assert_eq!(
         keys(&doc),
-        BTreeSet::from(["version", "tool", "summary", "findings"])
+        BTreeSet::from(["version", "tool", "policies", "summary", "findings"])
     );
     assert_eq!(doc["version"], 1);
     assert_eq!(doc["tool"]["name"], "sandbox-lint");
+    assert_eq!(
+        doc["policies"],
+        serde_json::json!([{"name": "gvisor-sandbox", "mode": "enforce"}])
+    );
     assert_eq!(doc["tool"]["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(
         keys(&doc["summary"]),
@@ -901,13 +905,26 @@ fn expected_summary(doc: &Value) -> String {
     let s = &doc["summary"];
     let n = |key: &str| s[key].as_u64().unwrap();
     let word = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let policies: Vec<String> = doc["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{} ({})",
+                p["name"].as_str().unwrap(),
+                p["mode"].as_str().unwrap()
+            )
+        })
+        .collect();
     format!(
-        "{}, {}, {} in {} ({})",
+        "{}, {}, {} in {} ({}); policy {}",
         word(n("error"), "error", "errors"),
         word(n("warning"), "warning", "warnings"),
         word(n("info"), "note", "notes"),
         word(n("files"), "file", "files"),
         word(n("resources"), "resource", "resources"),
+        policies.join(", "),
     )
 }
 
@@ -1007,8 +1024,7 @@ fn human_output_names_unreadable_files() {
         run.stdout
     );
     assert!(run.stdout.contains("not UTF-8"));
-    assert!(
-        run.stdout
-            .ends_with("1 error, 0 warnings, 0 notes in 1 file (0 resources)\n")
-    );
+    assert!(run.stdout.ends_with(
+        "1 error, 0 warnings, 0 notes in 1 file (0 resources); policy gvisor-sandbox (enforce)\n"
+    ));
 }

@@ -13,6 +13,7 @@ use super::Counts;
 struct Document<'a> {
     version: u32,
     tool: Tool,
+    policies: &'a [crate::check::PolicyRef],
     summary: Summary,
     findings: Vec<JsonFinding<'a>>,
 }
@@ -86,6 +87,7 @@ pub fn render(run: &RunResult, out: &mut dyn Write) -> io::Result<()> {
             name: "sandbox-lint",
             version: env!("CARGO_PKG_VERSION"),
         },
+        policies: &run.policies,
         summary: Summary {
             files: run.files.len(),
             documents: run.files.iter().map(|f| f.documents).sum(),

@@ -111,8 +111,27 @@ pub fn summary_line(run: &RunResult) -> String {
     } else {
         String::new()
     };
+    let policies = if run.policies.is_empty() {
+        String::new()
+    } else {
+        let list: Vec<String> = run
+            .policies
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} ({})",
+                    p.name,
+                    serde_json::to_value(p.mode)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default()
+                )
+            })
+            .collect();
+        format!("; policy {}", list.join(", "))
+    };
     format!(
-        "{}, {}, {}{suppressed} in {} ({})",
+        "{}, {}, {}{suppressed} in {} ({}){policies}",
         plural(c.error, "error", "errors"),
         plural(c.warning, "warning", "warnings"),
         plural(c.info, "note", "notes"),
