@@ -951,7 +951,7 @@ fn human_output_has_locations_codes_and_summary() {
         .unwrap()
         .count();
     assert!(
-        last.ends_with(&format!("in {seeds} files ({seeds} resources)")),
+        last.contains(&format!("in {seeds} files ({seeds} resources);")),
         "summary line: {last}"
     );
     let headers = run
