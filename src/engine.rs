@@ -165,3 +165,43 @@ impl Engine {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(key: &str, enabled: Option<bool>) -> BTreeMap<String, RuleConfig> {
+        BTreeMap::from([(
+            key.to_string(),
+            RuleConfig {
+                enabled,
+                ..RuleConfig::default()
+            },
+        )])
+    }
+
+    /// A rule declared `enabled: false` runs only when configuration enables it;
+    /// configuring something else about it (or nothing) leaves it off.
+    #[test]
+    fn rules_off_by_default_run_only_when_enabled_explicitly() {
+        let off = &rules::pss::host::HOST_NAMESPACES;
+        assert!(!off.meta.default_enabled);
+        assert_eq!(Engine::with_defaults().severity(off), None);
+        let engine = Engine::new(&config("pss-host-namespaces", None)).unwrap();
+        assert_eq!(engine.severity(off), None, "a setting without `enabled`");
+        let engine = Engine::new(&config("SL1102", Some(true))).unwrap();
+        assert_eq!(engine.severity(off), Some(Severity::Error));
+        let engine = Engine::new(&config("SL1102", Some(false))).unwrap();
+        assert_eq!(engine.severity(off), None);
+    }
+
+    /// Rules on by default stay on unless disabled.
+    #[test]
+    fn rules_on_by_default_run_unless_disabled() {
+        let on = &rules::pod::host::HOST_NAMESPACES;
+        assert!(on.meta.default_enabled);
+        assert!(Engine::with_defaults().severity(on).is_some());
+        let engine = Engine::new(&config("host-namespaces", Some(false))).unwrap();
+        assert_eq!(engine.severity(on), None);
+    }
+}

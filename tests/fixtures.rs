@@ -6,6 +6,9 @@
 //!
 //! Fixtures run under the default policy, unless their first line is
 //! `# policy: NAME` (a built-in pack, or a policy file relative to the fixture).
+//! Fixtures without that line in `testdata/rules/<CODE>/`, where `<CODE>` is a
+//! rule that is off by default (the Pod Security Standards rules), run under a
+//! policy that enables that rule alone, so they expect only its findings.
 //! A fixture that is itself a policy (`kind: Policy`) is loaded as one, and its
 //! expectations are checked against the findings about the policy (expired
 //! exemptions).
@@ -65,6 +68,22 @@ fn linter_for(path: &Path, text: &str, default: &Linter) -> Option<Linter> {
     };
     let policy = policy.unwrap_or_else(|e| panic!("{}: policy {name}: {e:?}", path.display()));
     let _ = default;
+    Some(Linter::new(vec![policy]).unwrap())
+}
+
+/// For a fixture in `testdata/rules/<CODE>/` of a rule that is off by default,
+/// a linter with that rule alone enabled.
+fn linter_for_off_rule(path: &Path) -> Option<Linter> {
+    let code = path.parent()?.file_name()?.to_str()?;
+    let rule = sandbox_lint::rules::find(code).filter(|r| r.meta.code == code)?;
+    if rule.meta.default_enabled {
+        return None;
+    }
+    let text = format!(
+        "apiVersion: sandbox-lint.dev/v1alpha1\nkind: Policy\nmetadata: {{name: only-{code}}}\nspec:\n  onlyListedRules: true\n  rules:\n    {code}: {{enabled: true}}\n"
+    );
+    let policy = sandbox_lint::policy::load_text(code, &text, None, &mut Vec::new())
+        .unwrap_or_else(|e| panic!("{code}: {e:?}"));
     Some(Linter::new(vec![policy]).unwrap())
 }
 
@@ -133,7 +152,7 @@ fn every_fixture_yields_exactly_its_expectations() {
         let got = if is_policy(&text) {
             policy_findings(path)
         } else {
-            match linter_for(path, &text, &linter) {
+            match linter_for(path, &text, &linter).or_else(|| linter_for_off_rule(path)) {
                 Some(own) => actual(&own, path, bytes),
                 None => actual(&linter, path, bytes),
             }

@@ -58,11 +58,16 @@ pub fn rules_table() -> String {
             category = Some(m.category);
             out.push_str(&format!("\n{}\n", m.category.title()));
         }
+        let severity = if m.default_enabled {
+            m.severity.as_str().to_string()
+        } else {
+            "off".to_string()
+        };
         out.push_str(&format!(
             "  {}  {:<34} {:<8} {}\n",
             m.code,
             m.name,
-            m.severity.as_str(),
+            severity,
             m.summary()
         ));
     }
@@ -74,7 +79,8 @@ fn rule_json(r: &RuleDef) -> serde_json::Value {
     serde_json::json!({
         "code": m.code,
         "name": m.name,
-        "severity": m.severity,
+                "severity": m.severity,
+        "enabledByDefault": m.default_enabled,
         "category": m.category,
         "summary": m.summary(),
         "rationale": m.rationale(),
@@ -144,11 +150,16 @@ pub fn rules_markdown() -> String {
     for r in rules::ALL {
         let m = &r.meta;
         out.push_str(&format!(
-            "| [{}](#{}) | `{}` | {} | {} |\n",
+            "| [{}](#{}) | `{}` | {}{} | {} |\n",
             m.code,
             m.code.to_ascii_lowercase(),
             m.name,
             m.severity,
+            if m.default_enabled {
+                ""
+            } else {
+                " (off by default)"
+            },
             m.summary().replace('|', "\\|")
         ));
     }
@@ -160,12 +171,17 @@ pub fn rules_markdown() -> String {
             out.push_str(&format!("\n## {}\n", m.category.title()));
         }
         out.push_str(&format!(
-            "\n<a id=\"{}\"></a>\n### {} `{}`\n\n**{}** Default severity: {}.\n\n",
+            "\n<a id=\"{}\"></a>\n### {} `{}`\n\n**{}** Default severity: {}{}.\n\n",
             m.code.to_ascii_lowercase(),
             m.code,
             m.name,
             m.summary(),
-            m.severity
+            m.severity,
+            if m.default_enabled {
+                ""
+            } else {
+                "; off unless a policy enables it"
+            }
         ));
         let rationale = m.rationale();
         if !rationale.is_empty() {

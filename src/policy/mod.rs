@@ -21,10 +21,20 @@ use crate::source::Span;
 use crate::yaml::{self, Limits, Node};
 
 /// Built-in packs, by name (`extends: [gvisor-sandbox]`).
-pub static BUILTIN: &[(&str, &str)] = &[(
-    "gvisor-sandbox",
-    include_str!("../../policies/gvisor-sandbox.yaml"),
-)];
+pub static BUILTIN: &[(&str, &str)] = &[
+    (
+        "gvisor-sandbox",
+        include_str!("../../policies/gvisor-sandbox.yaml"),
+    ),
+    (
+        "pod-security-baseline",
+        include_str!("../../policies/pod-security-baseline.yaml"),
+    ),
+    (
+        "pod-security-restricted",
+        include_str!("../../policies/pod-security-restricted.yaml"),
+    ),
+];
 
 /// The name of the policy used when none is given.
 pub const DEFAULT_POLICY: &str = "gvisor-sandbox";

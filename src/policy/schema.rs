@@ -39,7 +39,11 @@ pub fn policy_schema() -> Value {
                 "description": format!("{} {}: {}", m.code, m.name, m.summary()),
                 "additionalProperties": false,
                 "properties": {
-                    "enabled": {"type": "boolean", "description": "False turns the rule off."},
+                                        "enabled": {"type": "boolean", "description": if m.default_enabled {
+                        "False turns the rule off (it is on by default)."
+                    } else {
+                        "True turns the rule on (it is off by default)."
+                    }},
                     "severity": {"enum": ["error", "warning", "info"], "description": "Overrides the default severity."},
                     "parameters": params,
                 },

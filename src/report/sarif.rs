@@ -51,7 +51,7 @@ fn rule_descriptor(r: &crate::rule::RuleDef) -> Value {
             "markdown": format!("{}\n\n**Fix:** {}", rationale, m.remediation),
         },
         "helpUri": m.docs_url(),
-        "defaultConfiguration": {"level": level(m.severity)},
+                "defaultConfiguration": {"level": level(m.severity), "enabled": m.default_enabled},
         "properties": {"tags": ["security", format!("{:?}", m.category).to_lowercase()]},
     })
 }

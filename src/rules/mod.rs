@@ -2,6 +2,7 @@
 
 pub mod input;
 pub mod pod;
+pub mod pss;
 pub mod workload;
 
 use crate::rule::RuleDef;
@@ -30,6 +31,25 @@ pub static ALL: &[&RuleDef] = &[
     &pod::image::IMAGE_DIGEST,
     &pod::resources::RESOURCE_REQUESTS,
     &pod::resources::RESOURCE_LIMITS,
+    &pss::host::HOST_PROCESS,
+    &pss::host::HOST_NAMESPACES,
+    &pss::privilege::PRIVILEGED,
+    &pss::privilege::CAPABILITIES_BASELINE,
+    &pss::volumes::HOST_PATH_VOLUMES,
+    &pss::host::HOST_PORTS,
+    &pss::mac::APPARMOR,
+    &pss::mac::SELINUX,
+    &pss::proc_mount::PROC_MOUNT,
+    &pss::seccomp::SECCOMP_BASELINE,
+    &pss::sysctls::SYSCTLS,
+    &pss::host::HOST_PROBES,
+    &pss::volumes::VOLUME_TYPES,
+    &pss::privilege::PRIVILEGE_ESCALATION,
+    &pss::run_as::RUN_AS_NON_ROOT,
+    &pss::run_as::RUN_AS_USER,
+    &pss::seccomp::SECCOMP_RESTRICTED,
+    &pss::privilege::CAPABILITIES_RESTRICTED,
+    &pss::proc_mount::PROC_MOUNT_RESTRICTED,
     &workload::deadline::ACTIVE_DEADLINE,
     &workload::deadline::RESTART_POLICY,
     &workload::deadline::LONG_RUNNING_CONTROLLER,
