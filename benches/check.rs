@@ -330,6 +330,7 @@ fn bench(cfg: &corpus::Config, args: &Args) -> ExitCode {
         return ExitCode::from(2);
     }
     print_corpus(&corpus, &dir, gen_time);
+    let load_before = load_average();
     let bytes = corpus.bytes();
     let resources = corpus.resource_count();
 
@@ -512,6 +513,16 @@ fn bench(cfg: &corpus::Config, args: &Args) -> ExitCode {
         corpus.largest_file() as f64 / 1024.0
     );
 
+    let load_after = load_average();
+    if let (Some(before), Some(after)) = (load_before, load_after) {
+        println!("load average (1 min) before/after timing: {before:.2} / {after:.2}");
+        if before > 0.5 {
+            println!(
+                "  warning: the machine was busy before the timed runs; wall times may be inflated"
+            );
+        }
+    }
+
     // Targets.
     let largest = corpus.largest_file() as u64;
     let rss_limit = 3 * largest + 64 * MIB;
@@ -568,6 +579,16 @@ fn bench(cfg: &corpus::Config, args: &Args) -> ExitCode {
         println!("\nsome targets missed");
         ExitCode::FAILURE
     }
+}
+
+/// The 1-minute load average (Linux), to tell a busy machine from a slow program.
+fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 fn check_args(dir: &Path, jobs: usize, out: &Path) -> Vec<OsString> {

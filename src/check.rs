@@ -33,7 +33,7 @@ pub struct FileResult {
     pub source: Option<SourceFile>,
     pub findings: Vec<Finding>,
     /// Every object read from the file, in order.
-    pub objects: Vec<ObjectRef>,
+    pub objects: Vec<Arc<ObjectRef>>,
     pub documents: usize,
     pub resources: usize,
     pub bytes: usize,
@@ -66,10 +66,8 @@ impl RunResult {
 
     /// True when some input could not be read, parsed or decoded.
     pub fn input_errors(&self) -> bool {
-        self.findings().any(|f| {
-            crate::rules::find(f.code)
-                .is_some_and(|r| r.meta.category == crate::rule::Category::InputError)
-        })
+        self.findings()
+            .any(|f| crate::rules::input::is_input_error(f.code))
     }
 }
 
@@ -234,6 +232,8 @@ pub fn lint_loaded(linter: &Linter, source: &SourceFile, loaded: &LoadedFile) ->
         apply_inline(linter, source, &mut findings);
     }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    // Findings outlive the file: keep no spare capacity per file.
+    findings.shrink_to_fit();
     findings
 }
 

@@ -107,7 +107,7 @@ impl Engine {
         &self,
         def: &'static RuleDef,
         report: Report,
-        object: Option<ObjectRef>,
+        object: Option<std::sync::Arc<ObjectRef>>,
     ) -> Option<Finding> {
         let severity = self.severity(def)?;
         Some(Finding {

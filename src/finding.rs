@@ -103,7 +103,7 @@ pub struct Finding {
     /// JSON Pointer of the offending field inside the document (the missing
     /// field itself when it is absent; the location then falls back to its parent).
     pub pointer: Pointer,
-    pub object: Option<ObjectRef>,
+    pub object: Option<std::sync::Arc<ObjectRef>>,
     pub location: Option<Location>,
     /// Set when a suppression or exemption covers the finding: it stays in
     /// json and SARIF output but does not fail the run.

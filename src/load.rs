@@ -37,7 +37,7 @@ pub struct Diagnostic {
     pub message: String,
     pub help: Option<String>,
     pub at: At,
-    pub object: Option<ObjectRef>,
+    pub object: Option<std::sync::Arc<ObjectRef>>,
 }
 
 /// A loaded file.

@@ -336,6 +336,13 @@ fn resource(rng: &mut Rng, cfg: &Config, index: usize, w: &mut W) -> Expected {
         Kind::Service => service(rng, w, &meta),
         _ => {
             let mut job_deadline = None;
+            // Compliant Jobs never retry; others often keep a retry or the default (6).
+            let backoff_limit = match class {
+                Class::Compliant => Some(0),
+                _ if rng.percent(60) => Some(0),
+                _ if rng.percent(50) => None,
+                _ => Some(rng.range(1, 6)),
+            };
             let pod = match class {
                 Class::Compliant => {
                     let mut pod = compliant_pod(rng, &meta);
@@ -364,10 +371,20 @@ fn resource(rng: &mut Rng, cfg: &Config, index: usize, w: &mut W) -> Expected {
                     pod
                 }
             };
-            workload(rng, w, kind, &meta, &pod, job_deadline);
+            let job = JobOpts {
+                deadline: job_deadline,
+                backoff_limit,
+            };
+            workload(rng, w, kind, &meta, &pod, &job);
         }
     }
     Expected { kind, name, class }
+}
+
+/// Fields of a Job spec (Jobs and CronJobs' job templates).
+struct JobOpts {
+    deadline: Option<i64>,
+    backoff_limit: Option<usize>,
 }
 
 struct Meta {
@@ -912,14 +929,7 @@ fn labels_block(w: &mut W, indent: usize, meta: &Meta) {
     w.line(indent + 2, "workload: runner");
 }
 
-fn workload(
-    rng: &mut Rng,
-    w: &mut W,
-    kind: Kind,
-    meta: &Meta,
-    pod: &PodSpec,
-    job_deadline: Option<i64>,
-) {
+fn workload(rng: &mut Rng, w: &mut W, kind: Kind, meta: &Meta, pod: &PodSpec, job: &JobOpts) {
     header(w, kind, meta, rng);
     w.line(0, "spec:");
     let selector = |w: &mut W| {
@@ -929,12 +939,14 @@ fn workload(
         w.line(6, "workload: runner");
     };
     let job_spec = |w: &mut W, ind: usize, rng: &mut Rng| {
-        w.line(ind, &format!("backoffLimit: {}", rng.range(0, 1)));
+        if let Some(b) = job.backoff_limit {
+            w.line(ind, &format!("backoffLimit: {b}"));
+        }
         w.line(
             ind,
             &format!("ttlSecondsAfterFinished: {}", rng.pick(&[300, 600, 3600])),
         );
-        if let Some(d) = job_deadline {
+        if let Some(d) = job.deadline {
             w.line(ind, &format!("activeDeadlineSeconds: {d}"));
         }
         w.line(ind, "template:");

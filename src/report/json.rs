@@ -15,7 +15,16 @@ struct Document<'a> {
     tool: Tool,
     policies: &'a [crate::check::PolicyRef],
     summary: Summary,
-    findings: Vec<JsonFinding<'a>>,
+    findings: Findings<'a>,
+}
+
+/// The findings, serialized one by one straight from the run (no second copy).
+struct Findings<'a>(&'a RunResult);
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.findings().map(JsonFinding::new))
+    }
 }
 
 #[derive(Serialize)]
@@ -70,7 +79,7 @@ impl<'a> JsonFinding<'a> {
             end_line: loc.map(|l| l.end_lc.line),
             end_column: loc.map(|l| l.end_lc.column),
             pointer: f.pointer.as_str(),
-            object: f.object.as_ref(),
+            object: f.object.as_deref(),
             docs: crate::rules::find(f.code)
                 .map(|r| r.meta.docs_url())
                 .unwrap_or_default(),
@@ -80,7 +89,7 @@ impl<'a> JsonFinding<'a> {
 }
 
 pub fn render(run: &RunResult, out: &mut dyn Write) -> io::Result<()> {
-    let findings: Vec<_> = run.findings().map(JsonFinding::new).collect();
+    let counts = Counts::of(run.findings());
     let doc = Document {
         version: 1,
         tool: Tool {
@@ -92,10 +101,10 @@ pub fn render(run: &RunResult, out: &mut dyn Write) -> io::Result<()> {
             files: run.files.len(),
             documents: run.files.iter().map(|f| f.documents).sum(),
             resources: run.files.iter().map(|f| f.resources).sum(),
-            findings: findings.len(),
-            counts: Counts::of(run.findings()),
+            findings: run.findings().count(),
+            counts,
         },
-        findings,
+        findings: Findings(run),
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)

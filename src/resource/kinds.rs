@@ -111,6 +111,7 @@ pub fn decode_object(node: &Node, base: Pointer, api_version: &str, kind: &str) 
         annotations: string_map(meta.and_then(|m| m.get("annotations"))),
         base,
         object: Object::Other,
+        ident: Default::default(),
     };
     // A kind that carries a pod spec under an unknown group or in the wrong case
     // (`apiVersion: v1` + `kind: Deployment`, `kind: job`) is judged as the kind
@@ -123,6 +124,7 @@ pub fn decode_object(node: &Node, base: Pointer, api_version: &str, kind: &str) 
                 .find(|k| k.has_pod_spec && k.kind.eq_ignore_ascii_case(kind))
         });
     let Some(info) = info else {
+        resource.refresh_ident();
         return DecodedObject {
             resource,
             error: None,
@@ -133,6 +135,7 @@ pub fn decode_object(node: &Node, base: Pointer, api_version: &str, kind: &str) 
     let judged_as =
         (api_version != info.api_version || kind != info.kind).then_some(info.api_version);
     resource.kind = info.kind.to_string();
+    resource.refresh_ident();
     let (result, unknown_fields) = (info.decode)(node, &resource.base);
     let error = match result {
         Ok(object) => {

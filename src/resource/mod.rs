@@ -16,6 +16,8 @@ use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::node::v1::RuntimeClass;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 
+use std::sync::Arc;
+
 use crate::finding::ObjectRef;
 use crate::pointer::Pointer;
 
@@ -58,16 +60,23 @@ pub struct Resource {
     /// Pointer of the object inside its document: empty, or `/items/N` in a List.
     pub base: Pointer,
     pub object: Object,
+    /// The identity findings carry (built once per object).
+    ident: Arc<ObjectRef>,
 }
 
 impl Resource {
-    /// The identity shown with findings.
-    pub fn object_ref(&self) -> ObjectRef {
-        ObjectRef {
+    /// The identity shown with findings, shared by all of them.
+    pub fn object_ref(&self) -> Arc<ObjectRef> {
+        self.ident.clone()
+    }
+
+    /// Computes the shared identity from the fields (after decoding set them).
+    pub(crate) fn refresh_ident(&mut self) {
+        self.ident = Arc::new(ObjectRef {
             api_version: self.api_version.clone(),
             kind: self.kind.clone(),
             namespace: self.namespace.clone(),
             name: self.name.clone(),
-        }
+        });
     }
 }

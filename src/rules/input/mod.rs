@@ -158,3 +158,26 @@ crate::declare_rule! {
         params: NoParams,
     }
 }
+
+/// True for the codes of rules that mean some input could not be read (exit 2).
+pub fn is_input_error(code: &str) -> bool {
+    [&UNREADABLE_INPUT, &YAML_SYNTAX, &INVALID_VALUE]
+        .iter()
+        .any(|r| r.meta.code == code)
+}
+
+#[cfg(test)]
+mod tests {
+    /// The fast check agrees with the category of every rule.
+    #[test]
+    fn input_errors_are_exactly_the_input_error_category() {
+        for r in crate::rules::ALL {
+            assert_eq!(
+                super::is_input_error(r.meta.code),
+                r.meta.category == crate::rule::Category::InputError,
+                "{}",
+                r.meta.code
+            );
+        }
+    }
+}
