@@ -104,9 +104,33 @@ pub fn run(linter: &Linter, paths: &[PathBuf], opts: &Options) -> RunResult {
         .collect();
     let mut orphans: Vec<Finding> = orphans;
     orphans.extend(linter.policy_findings());
+    // Policies that select by namespace labels need every Namespace object of the
+    // run before any object is judged: a first, parse-only pass (stdin is read
+    // once and kept for the second pass).
+    let mut stdin: Option<Result<SourceFile, input::ReadError>> = None;
+    if linter.needs_namespace_labels() {
+        if inputs.contains(&Input::Stdin) {
+            stdin = Some(input::read(&Input::Stdin, opts.limits.max_file_bytes));
+        }
+        let labels = inputs
+            .par_iter()
+            .map(|i| {
+                let source = match (i, &stdin) {
+                    (Input::Stdin, Some(s)) => s.clone().ok(),
+                    _ => input::read(i, opts.limits.max_file_bytes).ok(),
+                };
+                source.map_or_else(Vec::new, |s| namespaces_in(&s, &opts.limits))
+            })
+            .flatten()
+            .collect();
+        linter.set_namespace_labels(labels);
+    }
     let files = inputs
         .par_iter()
-        .map(|i| check_input(linter, i, opts))
+        .map(|i| match (i, &stdin) {
+            (Input::Stdin, Some(Ok(source))) => check_source(linter, source.clone(), opts),
+            _ => check_input(linter, i, opts),
+        })
         .collect();
     RunResult {
         files,
@@ -119,6 +143,20 @@ pub fn run(linter: &Linter, paths: &[PathBuf], opts: &Options) -> RunResult {
             })
             .collect(),
     }
+}
+
+/// The labels of every Namespace object in a file.
+fn namespaces_in(
+    source: &SourceFile,
+    limits: &Limits,
+) -> Vec<(String, std::collections::BTreeMap<String, String>)> {
+    load_text(&source.text, limits)
+        .docs
+        .into_iter()
+        .flat_map(|d| d.resources)
+        .filter(|r| r.kind == "Namespace")
+        .map(|r| (r.name, r.labels))
+        .collect()
 }
 
 /// Reads and lints one input.

@@ -2,6 +2,7 @@
 //! `match` selects. Built once before any input is read.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
 
 use crate::engine::{Engine, EngineError};
 use crate::finding::{Finding, Location, Suppressed, SuppressionKind};
@@ -27,7 +28,12 @@ pub struct Linter {
     today: i64,
     /// Namespace assumed for objects that name none.
     default_namespace: String,
+    /// Labels of the namespaces known to this run (Namespace objects in the inputs).
+    namespaces: RwLock<Arc<NamespaceLabels>>,
 }
+
+/// Namespace name -> its labels.
+pub type NamespaceLabels = BTreeMap<String, BTreeMap<String, String>>;
 
 impl std::fmt::Debug for Linter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -53,6 +59,7 @@ impl Linter {
             active,
             today: policy::today(),
             default_namespace: DEFAULT_NAMESPACE.to_string(),
+            namespaces: Default::default(),
         })
     }
 
@@ -66,6 +73,7 @@ impl Linter {
             active: vec![Active { policy, engine }],
             today: policy::today(),
             default_namespace: DEFAULT_NAMESPACE.to_string(),
+            namespaces: Default::default(),
         }
     }
 
@@ -89,6 +97,7 @@ impl Linter {
             active: vec![Active { policy, engine }],
             today: policy::today(),
             default_namespace: DEFAULT_NAMESPACE.to_string(),
+            namespaces: Default::default(),
         }
     }
 
@@ -100,6 +109,45 @@ impl Linter {
     /// The policies, in the order given.
     pub fn policies(&self) -> impl Iterator<Item = &Policy> {
         self.active.iter().map(|a| &a.policy)
+    }
+
+    /// True when some policy or custom rule selects objects by namespace labels.
+    pub fn needs_namespace_labels(&self) -> bool {
+        self.active.iter().any(|a| {
+            a.policy
+                .match_
+                .iter()
+                .chain(
+                    a.policy
+                        .custom_rules
+                        .iter()
+                        .filter_map(|c| c.match_.as_ref()),
+                )
+                .any(|m| m.namespace_selector.is_some())
+        })
+    }
+
+    /// Sets the labels of the namespaces known to this run.
+    pub fn set_namespace_labels(&self, labels: NamespaceLabels) {
+        if let Ok(mut slot) = self.namespaces.write() {
+            *slot = Arc::new(labels);
+        }
+    }
+
+    /// The labels of a namespace: those of its Namespace object when the run has
+    /// one, plus the automatic `kubernetes.io/metadata.name`.
+    pub fn namespace_labels(&self, namespace: &str) -> BTreeMap<String, String> {
+        let mut labels = self
+            .namespaces
+            .read()
+            .ok()
+            .and_then(|m| m.get(namespace).cloned())
+            .unwrap_or_default();
+        labels.insert(
+            "kubernetes.io/metadata.name".to_string(),
+            namespace.to_string(),
+        );
+        labels
     }
 
     /// True when some policy declares custom rules, which need each object as JSON.
@@ -134,13 +182,13 @@ impl Linter {
     ) -> Vec<Finding> {
         let mut out: Vec<Finding> = Vec::new();
         for a in &self.active {
-            if !matches(&a.policy, resource, &self.default_namespace) {
+            if !matches(&a.policy, resource, self) {
                 continue;
             }
             let mut found = a.engine.lint_resource(resource);
             if let Some(json) = json {
                 for c in &a.policy.custom_rules {
-                    found.extend(c.check(resource, json, &self.default_namespace));
+                    found.extend(c.check(resource, json, self));
                 }
             }
             self.apply_policy_suppressions(a, resource, &mut found);
@@ -336,25 +384,24 @@ fn exemption_applies(
 ///
 /// `namespaceSelector` sees the automatic `kubernetes.io/metadata.name` label
 /// only, until namespaces are indexed across the whole input set.
-pub fn matches(policy: &Policy, r: &Resource, default_namespace: &str) -> bool {
+pub fn matches(policy: &Policy, r: &Resource, linter: &Linter) -> bool {
     policy
         .match_
         .as_ref()
-        .is_none_or(|m| match_selects(m, r, default_namespace))
+        .is_none_or(|m| match_selects(m, r, linter))
 }
 
-/// True when a `match` block selects the object.
-pub fn match_selects(m: &policy::Match, r: &Resource, default_namespace: &str) -> bool {
-    let ns = r.namespace.as_deref().unwrap_or(default_namespace);
+/// True when a `match` block selects the object. A namespaceSelector sees the
+/// labels of the namespace's Namespace object when the run has one, plus the
+/// automatic `kubernetes.io/metadata.name` label.
+pub fn match_selects(m: &policy::Match, r: &Resource, linter: &Linter) -> bool {
+    let ns = r.namespace.as_deref().unwrap_or(&linter.default_namespace);
     (m.kinds.is_empty() || m.kinds.iter().any(|k| k == &r.kind))
         && (m.namespaces.is_empty() || m.namespaces.iter().any(|n| n == ns))
         && m.label_selector
             .as_ref()
             .is_none_or(|s| s.matches(&r.labels))
-        && m.namespace_selector.as_ref().is_none_or(|s| {
-            let labels = [("kubernetes.io/metadata.name".to_string(), ns.to_string())]
-                .into_iter()
-                .collect();
-            s.matches(&labels)
-        })
+        && m.namespace_selector
+            .as_ref()
+            .is_none_or(|s| s.matches(&linter.namespace_labels(ns)))
 }

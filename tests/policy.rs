@@ -212,3 +212,51 @@ fn shipped_packs_load() {
     let from_file = policy::load_file(&dir.join("gvisor-sandbox.yaml")).unwrap();
     assert_eq!(from_file.rules.len(), policy::default_policy().rules.len());
 }
+
+/// A namespaceSelector sees the labels of Namespace objects anywhere in the run (other files, stdin).
+#[test]
+fn namespace_selectors_see_namespace_objects_in_the_inputs() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("policy.yaml"),
+        format!("{HEAD}spec:\n  extends: [gvisor-sandbox]\n  match:\n    namespaceSelector:\n      matchLabels: {{tier: sandbox}}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("ns.yaml"),
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: workflows\n  labels: {tier: sandbox}\n",
+    )
+    .unwrap();
+    let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/seeds/complete-pod.yaml");
+    std::fs::copy(&seed, dir.path().join("pod.yaml")).unwrap();
+    let status = |args: &[&str], stdin: Option<&str>| {
+        let mut cmd = bin();
+        cmd.current_dir(dir.path())
+            .args(["check", "--no-config", "--policy", "policy.yaml"])
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null());
+        let mut child = cmd.spawn().unwrap();
+        let mut input = child.stdin.take().unwrap();
+        input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+        drop(input);
+        child.wait().unwrap().code()
+    };
+    assert_eq!(
+        status(&["pod.yaml"], None),
+        Some(0),
+        "without the Namespace object the selector does not match"
+    );
+    assert_eq!(
+        status(&["ns.yaml", "pod.yaml"], None),
+        Some(1),
+        "the Namespace in another file is seen"
+    );
+    let pod = std::fs::read_to_string(&seed).unwrap();
+    assert_eq!(
+        status(&["ns.yaml", "-"], Some(&pod)),
+        Some(1),
+        "stdin is read once and judged"
+    );
+}

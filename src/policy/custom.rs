@@ -51,9 +51,14 @@ impl CompiledCustom {
     }
 
     /// Checks one object, given as JSON (the object the resource was decoded from).
-    pub fn check(&self, r: &Resource, object: &Value, default_namespace: &str) -> Vec<Finding> {
+    pub fn check(
+        &self,
+        r: &Resource,
+        object: &Value,
+        linter: &crate::linter::Linter,
+    ) -> Vec<Finding> {
         let selected = match &self.match_ {
-            Some(m) => crate::linter::match_selects(m, r, default_namespace),
+            Some(m) => crate::linter::match_selects(m, r, linter),
             None => r.workload().is_some(),
         };
         if !selected {
