@@ -80,48 +80,11 @@ impl<'a> PodView<'a> {
 
     /// Containers, then init containers, then ephemeral containers.
     pub fn containers(&self) -> impl Iterator<Item = ContainerView<'a>> + '_ {
-        let spec = self.spec;
-        let base = &self.base;
-        let regular = spec
-            .containers
-            .iter()
-            .enumerate()
-            .map(move |(i, c)| ContainerView {
-                kind: ContainerKind::Container,
-                name: &c.name,
-                image: c.image.as_deref(),
-                security_context: c.security_context.as_ref(),
-                resources: c.resources.as_ref(),
-                volume_mounts: c.volume_mounts.as_deref().unwrap_or_default(),
-                ports: c.ports.as_deref().unwrap_or_default(),
-                env: c.env.as_deref().unwrap_or_default(),
-                env_from: c.env_from.as_deref().unwrap_or_default(),
-                pointer: base.key("containers").index(i),
-            });
-        let init = spec
-            .init_containers
-            .iter()
-            .flatten()
-            .enumerate()
-            .map(move |(i, c)| ContainerView {
-                kind: ContainerKind::Init,
-                name: &c.name,
-                image: c.image.as_deref(),
-                security_context: c.security_context.as_ref(),
-                resources: c.resources.as_ref(),
-                volume_mounts: c.volume_mounts.as_deref().unwrap_or_default(),
-                ports: c.ports.as_deref().unwrap_or_default(),
-                env: c.env.as_deref().unwrap_or_default(),
-                env_from: c.env_from.as_deref().unwrap_or_default(),
-                pointer: base.key("initContainers").index(i),
-            });
-        let ephemeral =
-            spec.ephemeral_containers
-                .iter()
-                .flatten()
-                .enumerate()
-                .map(move |(i, c)| ContainerView {
-                    kind: ContainerKind::Ephemeral,
+        // Container and EphemeralContainer are distinct types with the same fields.
+        macro_rules! views {
+            ($list:expr, $kind:expr, $key:literal) => {
+                $list.enumerate().map(move |(i, c)| ContainerView {
+                    kind: $kind,
                     name: &c.name,
                     image: c.image.as_deref(),
                     security_context: c.security_context.as_ref(),
@@ -130,9 +93,26 @@ impl<'a> PodView<'a> {
                     ports: c.ports.as_deref().unwrap_or_default(),
                     env: c.env.as_deref().unwrap_or_default(),
                     env_from: c.env_from.as_deref().unwrap_or_default(),
-                    pointer: base.key("ephemeralContainers").index(i),
-                });
-        regular.chain(init).chain(ephemeral)
+                    pointer: self.base.key($key).index(i),
+                })
+            };
+        }
+        let spec = self.spec;
+        views!(
+            spec.containers.iter(),
+            ContainerKind::Container,
+            "containers"
+        )
+        .chain(views!(
+            spec.init_containers.iter().flatten(),
+            ContainerKind::Init,
+            "initContainers"
+        ))
+        .chain(views!(
+            spec.ephemeral_containers.iter().flatten(),
+            ContainerKind::Ephemeral,
+            "ephemeralContainers"
+        ))
     }
 }
 
