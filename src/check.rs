@@ -23,6 +23,27 @@ pub struct Options {
     pub keep_sources: bool,
     /// The configuration whose `exclude` patterns filter the inputs.
     pub config: Option<Arc<crate::config::Config>>,
+    /// Counters a progress display may read while the run goes on.
+    pub progress: Option<Arc<Progress>>,
+}
+
+/// How far a run is: files found and files done.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub total: std::sync::atomic::AtomicUsize,
+    pub done: std::sync::atomic::AtomicUsize,
+}
+
+impl Progress {
+    /// `checked 12/40 files`.
+    pub fn line(&self) -> String {
+        use std::sync::atomic::Ordering::Relaxed;
+        format!(
+            "checked {}/{} files",
+            self.done.load(Relaxed),
+            self.total.load(Relaxed)
+        )
+    }
 }
 
 /// The result for one input.
@@ -125,11 +146,21 @@ pub fn run(linter: &Linter, paths: &[PathBuf], opts: &Options) -> RunResult {
             .collect();
         linter.set_namespace_labels(labels);
     }
+    if let Some(p) = &opts.progress {
+        p.total
+            .store(inputs.len(), std::sync::atomic::Ordering::Relaxed);
+    }
     let files = inputs
         .par_iter()
-        .map(|i| match (i, &stdin) {
-            (Input::Stdin, Some(Ok(source))) => check_source(linter, source.clone(), opts),
-            _ => check_input(linter, i, opts),
+        .map(|i| {
+            let result = match (i, &stdin) {
+                (Input::Stdin, Some(Ok(source))) => check_source(linter, source.clone(), opts),
+                _ => check_input(linter, i, opts),
+            };
+            if let Some(p) = &opts.progress {
+                p.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            result
         })
         .collect();
     RunResult {

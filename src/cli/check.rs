@@ -70,6 +70,13 @@ pub struct CheckArgs {
     /// Namespace assumed for objects that name none [default: default].
     #[arg(long, short = 'n', value_name = "NAMESPACE")]
     pub namespace: Option<String>,
+    /// Check only the manifests that `git diff REF` names (added, copied, modified,
+    /// renamed) plus untracked ones, within the given paths.
+    #[arg(long, value_name = "REF")]
+    pub changed_since: Option<String>,
+    /// Print findings only: no summary line, no notes, no progress.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
     /// Write the report to this file instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -184,6 +191,9 @@ pub fn run(mut args: CheckArgs) -> miette::Result<ExitCode> {
             .print();
         return Ok(ExitCode::from(EXIT_ERROR));
     }
+    if let Some(reference) = &args.changed_since {
+        args.paths = changed_files(reference, &args.paths)?;
+    }
     let format = args.format.unwrap_or(Format::Human);
     let fail_on = args.fail_on.unwrap_or(FailOn::Error);
     if let Some(jobs) = args.jobs {
@@ -203,12 +213,18 @@ pub fn run(mut args: CheckArgs) -> miette::Result<ExitCode> {
         },
         keep_sources: format == Format::Human,
         config: config.map(std::sync::Arc::new),
+        progress: Some(Default::default()),
     };
-    let result = check::run(&linter, &args.paths, &opts);
+    let show_progress = !args.quiet && std::io::stderr().is_terminal();
+    let progress = opts.progress.clone().filter(|_| show_progress);
+    let result = with_progress(progress, || check::run(&linter, &args.paths, &opts));
     let color = args.output.is_none()
         && std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let render = report::RenderOptions { color };
+    let render = report::RenderOptions {
+        color,
+        quiet: args.quiet,
+    };
     match &args.output {
         Some(path) => {
             let mut file = std::io::BufWriter::new(
@@ -243,4 +259,85 @@ pub fn run(mut args: CheckArgs) -> miette::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Runs `work`, and when it takes longer than a second, shows `checked N/M files`
+/// on stderr until it is done (only when stderr is a terminal).
+fn with_progress<T>(
+    progress: Option<std::sync::Arc<check::Progress>>,
+    work: impl FnOnce() -> T,
+) -> T {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let Some(progress) = progress else {
+        return work();
+    };
+    let done = std::sync::Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let start = std::time::Instant::now();
+            let mut shown = false;
+            while !done.load(Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                if start.elapsed() >= std::time::Duration::from_secs(1) {
+                    eprint!("\r{}", progress.line());
+                    shown = true;
+                }
+            }
+            if shown {
+                eprint!("\r\x1b[K");
+            }
+        })
+    };
+    let result = work();
+    done.store(true, Ordering::Relaxed);
+    let _ = watcher.join();
+    result
+}
+
+/// The manifests that changed since `reference` (git diff, plus untracked files),
+/// limited to those under `paths` (everything when no paths are given).
+fn changed_files(reference: &str, paths: &[PathBuf]) -> miette::Result<Vec<PathBuf>> {
+    let git = |args: &[&str]| -> miette::Result<String> {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .output()
+            .into_diagnostic()
+            .wrap_err("cannot run git for --changed-since")?;
+        if !out.status.success() {
+            return Err(miette::miette!(
+                "git {}: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let root = PathBuf::from(git(&["rev-parse", "--show-toplevel"])?.trim());
+    let diff = git(&["diff", "--name-only", "--diff-filter=ACMR", reference, "--"])?;
+    let untracked = git(&[
+        "ls-files",
+        "--others",
+        "--exclude-standard",
+        "--full-name",
+        ":/",
+    ])?;
+    let scopes: Vec<PathBuf> = paths
+        .iter()
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .collect();
+    let mut files: Vec<PathBuf> = diff
+        .lines()
+        .chain(untracked.lines())
+        .map(|l| root.join(l))
+        .filter(|p| p.is_file() && crate::input::is_manifest_name(p))
+        .filter(|p| {
+            scopes.is_empty()
+                || std::fs::canonicalize(p)
+                    .is_ok_and(|abs| scopes.iter().any(|s| abs.starts_with(s)))
+        })
+        .collect();
+    files.sort();
+    files.dedup();
+    Ok(files)
 }

@@ -124,7 +124,8 @@ pub fn render(run: &RunResult, opts: &RenderOptions, out: &mut dyn Write) -> io:
         .files
         .iter()
         .flat_map(|file| file.findings.iter().map(move |f| (f, file.source.as_ref())));
-    for (finding, source) in orphans.chain(per_file).filter(|(f, _)| f.is_active()) {
+    let shown = |f: &Finding| f.is_active() && !(opts.quiet && f.severity == Severity::Info);
+    for (finding, source) in orphans.chain(per_file).filter(|(f, _)| shown(f)) {
         let shown = Shown {
             finding,
             source: source
@@ -139,6 +140,9 @@ pub fn render(run: &RunResult, opts: &RenderOptions, out: &mut dyn Write) -> io:
             .render_report(&mut text, &shown)
             .map_err(|e| io::Error::other(e.to_string()))?;
         writeln!(out, "{text}")?;
+    }
+    if opts.quiet {
+        return Ok(());
     }
     writeln!(out, "{}", super::summary_line(run))
 }

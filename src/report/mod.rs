@@ -6,6 +6,7 @@ mod human;
 mod json;
 mod junit;
 mod sarif;
+mod short;
 
 use std::io::{self, Write};
 
@@ -30,6 +31,8 @@ use crate::finding::{Finding, Severity};
 pub enum Format {
     /// Source snippets with the offending value underlined.
     Human,
+    /// One line per finding: `path:line:col: CODE message`, as compilers print.
+    Short,
     /// Stable JSON (see README, "JSON output").
     Json,
     /// SARIF 2.1.0 for code scanning.
@@ -45,6 +48,8 @@ pub enum Format {
 pub struct RenderOptions {
     /// ANSI colours (human format only).
     pub color: bool,
+    /// Findings only: no summary line, no notes (human and short formats).
+    pub quiet: bool,
 }
 
 /// Writes the report in `format`.
@@ -60,6 +65,7 @@ pub fn render(
         Format::Sarif => sarif::render(run, out),
         Format::Junit => junit::render(run, out),
         Format::Github => github::render(run, out),
+        Format::Short => short::render(run, opts, out),
     }
 }
 
