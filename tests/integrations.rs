@@ -1,0 +1,293 @@
+//! Where users run it: the pre-commit hook (with the real `pre-commit` from
+//! PyPI, building this checkout with `language: rust`) and the composite GitHub
+//! action (its metadata shape, and its shell steps run here as the runner would).
+//! Both build sandbox-lint in release mode into one shared target directory
+//! (`target/integrations`), so the second build reuses the first.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn checkout() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn shared_target() -> PathBuf {
+    checkout().join("target/integrations")
+}
+
+const POD: &str = include_str!("../testdata/compliant/ok-runner-pod.yaml");
+
+fn latest() -> String {
+    let image = POD.lines().find(|l| l.contains("image:")).unwrap();
+    POD.replace(image, "    image: runner:latest")
+}
+
+fn ok(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn action() -> Value {
+    let text = std::fs::read_to_string(checkout().join("action.yml")).unwrap();
+    serde_saphyr::from_str(&text).unwrap()
+}
+
+fn keys(v: &Value) -> BTreeSet<&str> {
+    v.as_object().unwrap().keys().map(String::as_str).collect()
+}
+
+/// action.yml has the shape GitHub's action metadata syntax defines for a composite action.
+#[test]
+fn action_yml_has_the_composite_action_shape() {
+    let a = action();
+    let top = BTreeSet::from([
+        "name",
+        "author",
+        "description",
+        "inputs",
+        "outputs",
+        "runs",
+        "branding",
+    ]);
+    assert!(keys(&a).is_subset(&top), "{:?}", keys(&a));
+    assert!(a["name"].is_string() && a["description"].is_string());
+    let inputs = a["inputs"].as_object().unwrap();
+    for (name, input) in inputs {
+        assert!(
+            keys(input).is_subset(&BTreeSet::from([
+                "description",
+                "required",
+                "default",
+                "deprecationMessage"
+            ])),
+            "{name}"
+        );
+        assert!(
+            input["description"].is_string(),
+            "input {name} needs a description"
+        );
+        assert!(
+            input.get("required").is_none_or(Value::is_boolean),
+            "{name}"
+        );
+    }
+    assert_eq!(a["runs"]["using"], "composite");
+    let steps = a["runs"]["steps"].as_array().unwrap();
+    let step_keys = BTreeSet::from([
+        "name",
+        "id",
+        "if",
+        "run",
+        "shell",
+        "env",
+        "working-directory",
+        "uses",
+        "with",
+        "continue-on-error",
+    ]);
+    let mut ids = BTreeSet::new();
+    let all_text = serde_json::to_string(&a).unwrap();
+    for s in steps {
+        assert!(keys(s).is_subset(&step_keys), "{:?}", keys(s));
+        if s.get("run").is_some() {
+            assert!(
+                s["shell"].is_string(),
+                "composite run steps need a shell: {s}"
+            );
+        }
+        if let Some(id) = s["id"].as_str() {
+            ids.insert(id.to_string());
+        }
+    }
+    for (name, output) in a["outputs"].as_object().unwrap() {
+        let value = output["value"].as_str().unwrap();
+        let id = value
+            .split("steps.")
+            .nth(1)
+            .unwrap()
+            .split('.')
+            .next()
+            .unwrap();
+        assert!(
+            ids.contains(id),
+            "output {name} refers to unknown step {id}"
+        );
+    }
+    for reference in all_text.split("inputs.").skip(1) {
+        let name: String = reference
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '-')
+            .collect();
+        assert!(inputs.contains_key(&name), "unknown input {name}");
+    }
+}
+
+/// Runs the action's steps with bash as the runner would: install from this checkout, write SARIF, annotate.
+#[test]
+fn action_steps_run_locally() {
+    let a = action();
+    let tmp = tempfile::tempdir().unwrap();
+    let workspace = tmp.path().join("workspace");
+    std::fs::create_dir_all(workspace.join("k8s")).unwrap();
+    std::fs::write(workspace.join("k8s/pod.yaml"), latest()).unwrap();
+    let runner_temp = tmp.path().join("runner");
+    std::fs::create_dir_all(&runner_temp).unwrap();
+    let github_path = tmp.path().join("github_path");
+    let github_output = tmp.path().join("github_output");
+    std::fs::write(&github_path, "").unwrap();
+    std::fs::write(&github_output, "").unwrap();
+    let inputs = [
+        ("paths", "k8s"),
+        ("policy", ""),
+        ("fail-on", "error"),
+        ("sarif-file", "out.sarif"),
+    ];
+    let expand = |v: &str| {
+        let mut v = v.replace(
+            "${{ github.action_path }}",
+            &checkout().display().to_string(),
+        );
+        for (k, val) in inputs {
+            v = v.replace(&format!("${{{{ inputs.{k} }}}}"), val);
+        }
+        v
+    };
+    let mut codes = Vec::new();
+    let mut annotations = String::new();
+    for step in a["runs"]["steps"].as_array().unwrap() {
+        let mut cmd = Command::new("bash");
+        cmd.arg("-c")
+            .arg(step["run"].as_str().unwrap())
+            .current_dir(&workspace);
+        cmd.env("RUNNER_TEMP", &runner_temp)
+            .env("GITHUB_PATH", &github_path)
+            .env("GITHUB_OUTPUT", &github_output)
+            .env("CARGO_TARGET_DIR", shared_target());
+        let extra: Vec<String> = std::fs::read_to_string(&github_path)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        let path = std::env::var("PATH").unwrap_or_default();
+        cmd.env("PATH", format!("{}:{path}", extra.join(":")));
+        for (k, v) in step["env"].as_object().into_iter().flatten() {
+            cmd.env(k, expand(v.as_str().unwrap()));
+        }
+        let out = cmd.output().unwrap();
+        codes.push(out.status.code());
+        annotations.push_str(&String::from_utf8_lossy(&out.stdout));
+        if codes.len() == 1 {
+            ok(&out, "install step");
+        }
+    }
+    assert_eq!(
+        codes,
+        [Some(0), Some(0), Some(1)],
+        "install, SARIF (never fails), annotate (fails on the error)"
+    );
+    let sarif: Value =
+        serde_json::from_str(&std::fs::read_to_string(workspace.join("out.sarif")).unwrap())
+            .unwrap();
+    assert_eq!(sarif["runs"][0]["results"][0]["ruleId"], "SL1019");
+    assert!(
+        std::fs::read_to_string(&github_output)
+            .unwrap()
+            .contains("sarif-file=out.sarif")
+    );
+    assert!(
+        annotations.contains("::error file=k8s/pod.yaml,line="),
+        "{annotations}"
+    );
+}
+
+/// `pre-commit` from PyPI: a venv under target/ (built once), or one named by SANDBOX_LINT_PRE_COMMIT.
+fn pre_commit() -> PathBuf {
+    if let Some(p) = std::env::var_os("SANDBOX_LINT_PRE_COMMIT") {
+        return PathBuf::from(p);
+    }
+    let venv = checkout().join("target/pre-commit-venv");
+    let bin = venv.join("bin/pre-commit");
+    if !bin.exists() {
+        let out = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .output()
+            .unwrap();
+        ok(&out, "python3 -m venv");
+        let out = Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "pre-commit"])
+            .output()
+            .unwrap();
+        ok(&out, "pip install pre-commit");
+    }
+    bin
+}
+
+fn git(dir: &Path, args: &[&str]) -> Output {
+    Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+        .args(args)
+        .env("PRE_COMMIT_HOME", checkout().join("target/pre-commit-home"))
+        .env("CARGO_TARGET_DIR", shared_target())
+        .output()
+        .unwrap()
+}
+
+/// The README's hook snippet, pointed at this checkout: a non-compliant pod is blocked with our message, a compliant one passes.
+#[test]
+fn pre_commit_hook_blocks_non_compliant_manifests() {
+    let pre_commit = pre_commit();
+    let rev = String::from_utf8(git(&checkout(), &["rev-parse", "HEAD"]).stdout).unwrap();
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    ok(&git(root, &["init", "-q"]), "git init");
+    std::fs::write(
+        root.join(".pre-commit-config.yaml"),
+        format!(
+            "repos:\n- repo: {}\n  rev: {}\n  hooks:\n  - id: sandbox-lint\n",
+            checkout().display(),
+            rev.trim()
+        ),
+    )
+    .unwrap();
+    let install = Command::new(&pre_commit)
+        .current_dir(root)
+        .arg("install")
+        .output()
+        .unwrap();
+    ok(&install, "pre-commit install");
+    std::fs::write(root.join("runner.yaml"), latest()).unwrap();
+    std::fs::write(root.join("values.yaml"), "replicaCount: 1\n").unwrap();
+    ok(&git(root, &["add", "."]), "git add");
+    let blocked = git(root, &["commit", "-q", "-m", "bad"]);
+    let output = format!(
+        "{}{}",
+        String::from_utf8_lossy(&blocked.stdout),
+        String::from_utf8_lossy(&blocked.stderr)
+    );
+    assert!(
+        !blocked.status.success(),
+        "the commit must be blocked: {output}"
+    );
+    assert!(
+        output.contains("runner.yaml:") && output.contains("SL1019"),
+        "{output}"
+    );
+    assert!(
+        !output.contains("values.yaml"),
+        "notes are quiet in the hook: {output}"
+    );
+
+    std::fs::write(root.join("runner.yaml"), POD).unwrap();
+    ok(&git(root, &["add", "."]), "git add");
+    let passed = git(root, &["commit", "-q", "-m", "good"]);
+    ok(&passed, "the compliant commit");
+}
