@@ -1,8 +1,16 @@
 //! Reading YAML and JSON manifests: document splitting, parsing with budgets,
 //! and decoding into k8s-openapi types with unknown-field detection.
 
+mod build;
 pub mod de;
+#[cfg(test)]
+mod equivalence;
 pub mod node;
+#[cfg(test)]
+mod reference;
+
+#[cfg(test)]
+use reference::strip_trailing_position;
 
 pub use node::{Entry, Node, Value};
 
@@ -83,99 +91,16 @@ pub fn is_blank_document(text: &str) -> bool {
     })
 }
 
-fn options(limits: &Limits) -> serde_saphyr::Options {
-    use serde_saphyr::options::{DuplicateKeyPolicy, MergeKeyPolicy};
-    serde_saphyr::options! {
-        budget: serde_saphyr::budget! {
-            max_events: limits.max_events,
-            max_depth: limits.max_depth,
-        },
-        duplicate_keys: DuplicateKeyPolicy::Error,
-        merge_keys: MergeKeyPolicy::Merge,
-        alias_limits: serde_saphyr::alias_limits! {
-            max_total_replayed_events: limits.max_alias_replay,
-        },
-        // The API server's YAML decoder (go-yaml v2) reads `0644` as octal and
-        // `yes`/`no`/`on`/`off` as booleans: resolve scalars the same way.
-        legacy_octal_numbers: true,
-        strict_booleans: false,
-        with_snippet: false,
-        crop_radius: 0,
-    }
-}
-
 /// Parses one document slice into its node trees (a slice may hold several
 /// documents when `...` ends one without a following `---`).
+///
+/// Documents that are only a null (empty, `~`) are left out. Scalars resolve as
+/// the API server's YAML decoder (go-yaml v2) resolves them: `yes`/`no`/`on`/
+/// `off` are booleans and `0644` is octal. Duplicate keys are refused, merge
+/// keys (`<<`) are expanded, and [`Limits`] bound the work (alias bombs
+/// included).
 pub fn parse_documents(text: &str, limits: &Limits) -> Result<Vec<Node>, YamlError> {
-    serde_saphyr::from_multiple_with_options::<Node>(text, options(limits)).map_err(|e| {
-        let span = e.location().and_then(|loc| {
-            let s = loc.span();
-            s.byte_offset()
-                .map(|o| Span::new(o as usize, s.byte_len().unwrap_or(0) as usize))
-                .or_else(|| byte_offset_of(text, loc.line(), loc.column()).map(|o| Span::new(o, 0)))
-        });
-        let message = plain_message(&e);
-        // "while scanning a plain scalar, found a tab": the parser marks where the
-        // scalar began; the tab that broke it is what the user must fix.
-        let span = match span {
-            Some(s) if message.ends_with("found a tab") => text[s.start.min(text.len())..]
-                .find('\t')
-                .map(|i| Span::new(s.start + i, 1))
-                .or(Some(s)),
-            other => other,
-        };
-        YamlError { message, span }
-    })
-}
-
-fn byte_offset_of(text: &str, line: u64, column: u64) -> Option<usize> {
-    if line == 0 {
-        return None;
-    }
-    let mut offset = 0;
-    for (i, l) in text.split_inclusive('\n').enumerate() {
-        if i as u64 + 1 == line {
-            let col = l
-                .char_indices()
-                .nth(column.saturating_sub(1) as usize)
-                .map_or(l.len(), |(b, _)| b);
-            return Some(offset + col);
-        }
-        offset += l.len();
-    }
-    Some(text.len())
-}
-
-/// serde-saphyr's message in our words: without its trailing position (we print
-/// locations ourselves, relative to the whole file) and without advice about
-/// its own options.
-fn plain_message(e: &serde_saphyr::Error) -> String {
-    let msg = e.without_snippet().to_string();
-    let msg = strip_trailing_position(&msg);
-    if let Some(key) = msg.strip_prefix("duplicate mapping key: ") {
-        let key = key.split(", set DuplicateKeyPolicy").next().unwrap_or(key);
-        return format!(
-            "duplicate mapping key `{key}` (parsers disagree on which value wins; the API server may not take the one you read)"
-        );
-    }
-    msg.to_string()
-}
-
-/// Drops a final ` at line N, column M` (or ` at line N column M`), and nothing
-/// else: positions inside the message (`defined at line 3`) stay.
-fn strip_trailing_position(msg: &str) -> &str {
-    let Some(i) = msg.rfind(" at line ") else {
-        return msg;
-    };
-    let tail = &msg[i + " at line ".len()..];
-    let only_position = tail
-        .chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, ',' | ' ' | 'c' | 'o' | 'l' | 'u' | 'm' | 'n'));
-    if only_position && tail.contains("column") {
-        &msg[..i]
-    } else {
-        msg
-    }
+    build::parse(text, limits)
 }
 
 /// Adds `by` to every `line N` in a message, so positions that a parser counted
@@ -386,5 +311,133 @@ mod tests {
         let root = parse_one(text);
         let at = locate(&root, &Pointer::parse("/spec/hostPID"));
         assert_eq!(&text[at.value.start..at.value.start + 4], "true");
+    }
+
+    fn spanned(text: &str, span: Span) -> &str {
+        &text[span.start..span.end]
+    }
+
+    #[test]
+    fn aliased_and_merged_nodes_span_their_use_site() {
+        let text = "base: &b {p: 1}\ncopy: *b\nuse:\n  <<: *b\n  q: 2\ninline:\n  <<: {r: 3}\n";
+        let root = parse_one(text);
+        let copy = root.get("copy").unwrap();
+        assert_eq!(spanned(text, copy.span), "*b");
+        let p = copy.entry("p").unwrap();
+        assert_eq!(spanned(text, p.key_span), "*b");
+        assert_eq!(spanned(text, p.value.span), "*b");
+        let used = root.get("use").unwrap();
+        assert_eq!(spanned(text, used.entry("p").unwrap().key_span), "*b");
+        assert_eq!(spanned(text, used.entry("q").unwrap().key_span), "q");
+        let r = root.get("inline").unwrap().entry("r").unwrap();
+        assert_eq!(spanned(text, r.key_span), "{");
+    }
+
+    #[test]
+    fn merge_keys_keep_explicit_and_earlier_entries() {
+        let root =
+            parse_one("t:\n  <<: [{a: 1, b: 1}, {b: 2, c: 2}]\n  <<: {c: 3, d: 3}\n  a: 0\n");
+        let t = root.get("t").unwrap();
+        let keys: Vec<(&str, &Value)> = match &t.value {
+            Value::Map(entries) => entries
+                .iter()
+                .map(|e| (e.key.as_str(), &e.value.value))
+                .collect(),
+            _ => panic!("a mapping"),
+        };
+        // Explicit entries first, then merged ones: earlier merges win.
+        assert_eq!(
+            keys,
+            [
+                ("a", &Value::Int(0)),
+                ("b", &Value::Int(1)),
+                ("c", &Value::Int(2)),
+                ("d", &Value::Int(3)),
+            ]
+        );
+        // A merged key that an explicit key overrides is not a duplicate; an
+        // explicit key repeated is, even with a merge key between.
+        assert!(parse_documents("t:\n  a: 0\n  <<: {a: 1}\n", &Limits::default()).is_ok());
+        let text = "t:\n  a: 0\n  <<: {a: 1}\n  a: 2\n";
+        let err = parse_documents(text, &Limits::default()).unwrap_err();
+        assert!(
+            err.message.starts_with("duplicate mapping key `a`"),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.span.unwrap().start, 25);
+    }
+
+    #[test]
+    fn keys_are_the_same_key_by_value_and_spelling() {
+        for dup in [
+            "a: 1\n\"a\": 2\n",
+            "1: a\n01: b\n",
+            "1: a\n0x1: b\n",
+            "true: a\n'true': b\n",
+        ] {
+            assert!(parse_documents(dup, &Limits::default()).is_err(), "{dup:?}");
+        }
+        // Different YAML keys that read the same after conversion are kept, as before.
+        let root = parse_one("yes: a\ntrue: b\n1: c\n\"1\": d\n~: e\nnull: f\n");
+        let keys: Vec<&str> = match &root.value {
+            Value::Map(entries) => entries.iter().map(|e| e.key.as_str()).collect(),
+            _ => panic!("a mapping"),
+        };
+        assert_eq!(keys, ["true", "true", "1", "1", "null", "null"]);
+    }
+
+    #[test]
+    fn numbers_resolve_like_before() {
+        let root = parse_one(
+            "a: 18446744073709551615\nb: 18446744073709551616\nc: 0x1F\nd: 1_000\ne: -0644\nf: 09\ng: inf\n",
+        );
+        assert_eq!(root.get("a").unwrap().value, Value::UInt(u64::MAX));
+        assert_eq!(
+            root.get("b").unwrap().value,
+            Value::Float(18446744073709551616.0)
+        );
+        assert_eq!(root.get("c").unwrap().value, Value::Int(31));
+        assert_eq!(root.get("d").unwrap().value, Value::Int(1000));
+        assert_eq!(root.get("e").unwrap().value, Value::Int(-420));
+        assert_eq!(root.get("f").unwrap().value, Value::Float(9.0));
+        assert_eq!(root.get("g").unwrap().value, Value::Str("inf".into()));
+        for refused in ["a: .inf\n", "a: .nan\n", "a: 1e999\n", "a: !!int 1.5\n"] {
+            let err = parse_documents(refused, &Limits::default()).unwrap_err();
+            assert_eq!(
+                err.span.unwrap().start,
+                refused.rfind(' ').unwrap() + 1,
+                "{refused:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn null_documents_are_left_out() {
+        let docs = parse_documents("---\n~\n---\na: 1\n---\n...\n", &Limits::default()).unwrap();
+        assert_eq!(docs.len(), 1);
+        assert!(
+            parse_documents("# nothing\n", &Limits::default())
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn limits_refuse_deep_and_long_documents() {
+        let deep = format!("{}{}", "[".repeat(6), "]".repeat(6));
+        let limits = Limits {
+            max_depth: 5,
+            ..Limits::default()
+        };
+        let err = parse_documents(&deep, &limits).unwrap_err();
+        assert!(err.message.contains("depth 6"), "{}", err.message);
+        assert_eq!(err.span.unwrap().start, 5);
+        let limits = Limits {
+            max_events: 10,
+            ..Limits::default()
+        };
+        let err = parse_documents("[a, b, c, d, e, f, g, h]", &limits).unwrap_err();
+        assert!(err.message.contains("parser events"), "{}", err.message);
     }
 }
