@@ -78,6 +78,28 @@ impl<'a> PodView<'a> {
         self.base.key(field)
     }
 
+    /// The pod's volumes (none when unset).
+    pub fn volumes(&self) -> &'a [k8s_openapi::api::core::v1::Volume] {
+        self.spec.volumes.as_deref().unwrap_or_default()
+    }
+
+    /// The host namespaces the pod shares: (field, what it exposes), for each set to true.
+    pub fn shared_host_namespaces(&self) -> impl Iterator<Item = (&'static str, &'static str)> {
+        let s = self.spec;
+        [
+            (
+                "hostNetwork",
+                s.host_network,
+                "the node's network namespace",
+            ),
+            ("hostPID", s.host_pid, "the node's process namespace"),
+            ("hostIPC", s.host_ipc, "the node's IPC namespace"),
+        ]
+        .into_iter()
+        .filter(|(_, v, _)| *v == Some(true))
+        .map(|(field, _, what)| (field, what))
+    }
+
     /// Containers, then init containers, then ephemeral containers.
     pub fn containers(&self) -> impl Iterator<Item = ContainerView<'a>> + '_ {
         // Container and EphemeralContainer are distinct types with the same fields.

@@ -21,22 +21,11 @@ crate::declare_rule! {
 }
 
 fn host_namespaces(_: &NoParams, cx: &mut Cx, w: &Workload<'_>) {
-    let s = w.pod.spec;
-    for (field, value, what) in [
-        (
-            "hostNetwork",
-            s.host_network,
-            "the node's network namespace",
-        ),
-        ("hostPID", s.host_pid, "the node's process namespace"),
-        ("hostIPC", s.host_ipc, "the node's IPC namespace"),
-    ] {
-        if value == Some(true) {
-            cx.report(
-                w.pod.at(field),
-                format!("the pod shares {what} ({field}: true)"),
-            );
-        }
+    for (field, what) in w.pod.shared_host_namespaces() {
+        cx.report(
+            w.pod.at(field),
+            format!("the pod shares {what} ({field}: true)"),
+        );
     }
 }
 
@@ -57,14 +46,5 @@ crate::declare_rule! {
 }
 
 fn host_port(_: &NoParams, cx: &mut Cx, w: &Workload<'_>) {
-    for c in w.pod.containers() {
-        for (i, port) in c.ports.iter().enumerate() {
-            if let Some(hp) = port.host_port.filter(|&p| p != 0) {
-                cx.report(
-                    c.pointer.key("ports").index(i).key("hostPort"),
-                    format!("{} binds host port {hp}", c.label()),
-                );
-            }
-        }
-    }
+    super::report_host_ports(cx, &w.pod);
 }

@@ -117,3 +117,29 @@ pub(crate) fn each_container<T>(
         }
     }
 }
+
+/// Reports every hostPath volume (the checklist's rule and the Pod Security one alike).
+pub(crate) fn report_host_paths(cx: &mut Cx, pod: &PodView<'_>) {
+    for (i, v) in pod.volumes().iter().enumerate() {
+        if let Some(hp) = &v.host_path {
+            cx.report(
+                pod.at("volumes").index(i).key("hostPath"),
+                format!("volume \"{}\" mounts host path {}", v.name, hp.path),
+            );
+        }
+    }
+}
+
+/// Reports every non-zero hostPort of every container.
+pub(crate) fn report_host_ports(cx: &mut Cx, pod: &PodView<'_>) {
+    for c in pod.containers() {
+        for (i, port) in c.ports.iter().enumerate() {
+            if let Some(hp) = port.host_port.filter(|&p| p != 0) {
+                cx.report(
+                    c.pointer.key("ports").index(i).key("hostPort"),
+                    format!("{} binds host port {hp}", c.label()),
+                );
+            }
+        }
+    }
+}

@@ -26,18 +26,7 @@ crate::declare_rule! {
 }
 
 fn host_path(_: &NoParams, cx: &mut Cx, w: &Workload<'_>) {
-    for (i, v) in volumes(w).iter().enumerate() {
-        if let Some(hp) = &v.host_path {
-            cx.report(
-                w.pod.at("volumes").index(i).key("hostPath"),
-                format!("volume \"{}\" mounts host path {}", v.name, hp.path),
-            );
-        }
-    }
-}
-
-fn volumes<'a>(w: &Workload<'a>) -> &'a [Volume] {
-    w.pod.spec.volumes.as_deref().unwrap_or_default()
+    crate::rules::pod::report_host_paths(cx, &w.pod);
 }
 
 /// Parameters of `empty-dir-size-limit`.
@@ -82,7 +71,7 @@ fn defaults_to_empty_dir(v: &Volume) -> bool {
 }
 
 fn empty_dir(p: &SizeParams, cx: &mut Cx, w: &Workload<'_>) {
-    for (i, v) in volumes(w).iter().enumerate() {
+    for (i, v) in w.pod.volumes().iter().enumerate() {
         let vol_ptr = w.pod.at("volumes").index(i);
         let Some(ed) = &v.empty_dir else {
             if defaults_to_empty_dir(v) {
@@ -205,7 +194,7 @@ fn under(path: &str, root: &str) -> bool {
 }
 
 fn writable_mounts(p: &PathParams, cx: &mut Cx, w: &Workload<'_>) {
-    let vols = volumes(w);
+    let vols = w.pod.volumes();
     for c in w.pod.containers() {
         for (i, m) in c.volume_mounts.iter().enumerate() {
             if m.read_only == Some(true) {
@@ -257,7 +246,7 @@ crate::declare_rule! {
 }
 
 fn secret_volumes(_: &NoParams, cx: &mut Cx, w: &Workload<'_>) {
-    for (i, v) in volumes(w).iter().enumerate() {
+    for (i, v) in w.pod.volumes().iter().enumerate() {
         let ptr = w.pod.at("volumes").index(i);
         if let Some(s) = &v.secret {
             let name = s.secret_name.as_deref().unwrap_or("?");

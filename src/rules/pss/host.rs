@@ -65,18 +65,11 @@ crate::declare_rule! {
 }
 
 fn host_namespaces(_: &Params, cx: &mut Cx, w: &Workload<'_>) {
-    let s = w.pod.spec;
-    for (field, value) in [
-        ("hostNetwork", s.host_network),
-        ("hostPID", s.host_pid),
-        ("hostIPC", s.host_ipc),
-    ] {
-        if value == Some(true) {
-            cx.report(
-                w.pod.at(field),
-                format!("the pod shares a host namespace ({field}: true)"),
-            );
-        }
+    for (field, _) in w.pod.shared_host_namespaces() {
+        cx.report(
+            w.pod.at(field),
+            format!("the pod shares a host namespace ({field}: true)"),
+        );
     }
 }
 
@@ -103,16 +96,7 @@ crate::declare_rule! {
 }
 
 fn host_ports(_: &Params, cx: &mut Cx, w: &Workload<'_>) {
-    for c in w.pod.containers() {
-        for (i, port) in c.ports.iter().enumerate() {
-            if let Some(hp) = port.host_port.filter(|&p| p != 0) {
-                cx.report(
-                    c.pointer.key("ports").index(i).key("hostPort"),
-                    format!("{} binds host port {hp}", c.label()),
-                );
-            }
-        }
-    }
+    crate::rules::pod::report_host_ports(cx, &w.pod);
 }
 
 crate::declare_rule! {

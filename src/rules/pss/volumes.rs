@@ -28,18 +28,7 @@ crate::declare_rule! {
 }
 
 fn host_path(_: &Params, cx: &mut Cx, w: &Workload<'_>) {
-    for (i, v) in volumes(w).iter().enumerate() {
-        if let Some(hp) = &v.host_path {
-            cx.report(
-                w.pod.at("volumes").index(i).key("hostPath"),
-                format!("volume \"{}\" mounts host path {}", v.name, hp.path),
-            );
-        }
-    }
-}
-
-fn volumes<'a>(w: &Workload<'a>) -> &'a [Volume] {
-    w.pod.spec.volumes.as_deref().unwrap_or_default()
+    crate::rules::pod::report_host_paths(cx, &w.pod);
 }
 
 /// The volume sources Restricted allows.
@@ -121,7 +110,7 @@ crate::declare_rule! {
 }
 
 fn volume_types(_: &Params, cx: &mut Cx, w: &Workload<'_>) {
-    for (i, v) in volumes(w).iter().enumerate() {
+    for (i, v) in w.pod.volumes().iter().enumerate() {
         let set = sources(v);
         if set.iter().any(|s| ALLOWED_VOLUME_TYPES.contains(s)) {
             continue;
