@@ -83,24 +83,6 @@ impl Linter {
         self
     }
 
-    /// The same linter judging expiry as of `days` since 1970-01-01 (for tests).
-    pub fn with_today(mut self, days: i64) -> Self {
-        self.today = days;
-        self
-    }
-
-    /// One engine with every rule at its defaults, under no policy file.
-    pub fn from_engine(engine: Engine) -> Self {
-        let mut policy = policy::default_policy();
-        policy.name = "defaults".to_string();
-        Self {
-            active: vec![Active { policy, engine }],
-            today: policy::today(),
-            default_namespace: DEFAULT_NAMESPACE.to_string(),
-            namespaces: Default::default(),
-        }
-    }
-
     /// The engine that stamps findings about the input itself (the first policy's).
     pub fn primary(&self) -> &Engine {
         &self.active[0].engine

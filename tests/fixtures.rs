@@ -57,7 +57,7 @@ fn read(path: &Path) -> (Vec<u8>, String) {
 }
 
 /// The linter a fixture asks for with `# policy: NAME` on its first line.
-fn linter_for(path: &Path, text: &str, default: &Linter) -> Option<Linter> {
+fn linter_for(path: &Path, text: &str) -> Option<Linter> {
     let first = text.lines().next()?;
     let name = first.strip_prefix("# policy:")?.trim();
     let local = path.parent().unwrap().join(name);
@@ -67,7 +67,6 @@ fn linter_for(path: &Path, text: &str, default: &Linter) -> Option<Linter> {
         sandbox_lint::policy::load_reference(name)
     };
     let policy = policy.unwrap_or_else(|e| panic!("{}: policy {name}: {e:?}", path.display()));
-    let _ = default;
     Some(Linter::new(vec![policy]).unwrap())
 }
 
@@ -152,7 +151,7 @@ fn every_fixture_yields_exactly_its_expectations() {
         let got = if is_policy(&text) {
             policy_findings(path)
         } else {
-            match linter_for(path, &text, &linter).or_else(|| linter_for_off_rule(path)) {
+            match linter_for(path, &text).or_else(|| linter_for_off_rule(path)) {
                 Some(own) => actual(&own, path, bytes),
                 None => actual(&linter, path, bytes),
             }
