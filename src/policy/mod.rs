@@ -397,7 +397,15 @@ pub fn load_text(
         if chain.contains(&parent_id) {
             errors.push(doc.error(
                 doc.value_span(&ptr),
-                format!("`{parent}` extends itself through {}", chain.join(" -> ")),
+                format!(
+                    "`{parent}` extends itself through {}",
+                    // File names, not machine paths: the message reads the same everywhere.
+                    chain
+                        .iter()
+                        .map(|id| id.rsplit('/').next().unwrap_or(id))
+                        .collect::<Vec<_>>()
+                        .join(" -> ")
+                ),
                 "cycle",
                 None,
             ));
