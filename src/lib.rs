@@ -4,6 +4,7 @@
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod dockerfile;
 pub mod engine;
 pub mod finding;
 pub mod input;

@@ -1,0 +1,395 @@
+//! The Dockerfile grammar as BuildKit reads it, down to instructions: parser
+//! directives at the top (`# syntax=`, `# escape=`, `# check=`), comment and
+//! blank lines, case-insensitive keywords, line continuations (the escape
+//! character at the end of a line, comment lines between continued lines
+//! skipped), and here-documents (`<<EOF`, `<<-EOF`, `<<'EOF'`, several per
+//! line) for RUN, COPY and ADD. Every character keeps its byte offset in the
+//! file, so each part of an instruction has an exact span even across
+//! continuations.
+//!
+//! Written by hand: no maintained crate reads here-documents anywhere but at
+//! the start of a RUN (`RUN python3 <<EOF` and `RUN cat <<EOF >file` are
+//! common and valid), and one unknown instruction must not hide the rest of
+//! the file.
+
+use std::ops::Range;
+
+use crate::source::Span;
+
+/// Text with the file offset of each of its bytes.
+#[derive(Debug, Clone, Default)]
+pub struct Mapped {
+    pub text: String,
+    /// `map[i]` is the file offset of byte `i` of `text`.
+    map: Vec<usize>,
+    /// File offset just past the last byte.
+    end: usize,
+}
+
+impl Mapped {
+    fn push_str(&mut self, s: &str, at: usize) {
+        self.text.push_str(s);
+        self.map.extend(at..at + s.len());
+        self.end = at + s.len();
+    }
+
+    /// The file span of a byte range of `text`.
+    pub fn span(&self, r: Range<usize>) -> Span {
+        let start = self.map.get(r.start).copied().unwrap_or(self.end);
+        let end = if r.end > r.start {
+            self.map.get(r.end - 1).map_or(self.end, |&o| o + 1)
+        } else {
+            start
+        };
+        Span { start, end }
+    }
+
+    /// The characters of a byte range with their file offsets.
+    pub fn stream(&self, r: Range<usize>) -> Vec<(char, usize)> {
+        self.text[r.clone()]
+            .char_indices()
+            .map(|(i, c)| (c, self.map[r.start + i]))
+            .collect()
+    }
+}
+
+/// One instruction before interpretation.
+#[derive(Debug, Clone)]
+pub struct Raw {
+    /// The keyword, uppercased.
+    pub keyword: String,
+    pub keyword_span: Span,
+    /// The logical line: the keyword and its arguments, continuations removed.
+    pub line: Mapped,
+    /// Byte range of the arguments in `line.text` (whitespace trimmed).
+    pub args: Range<usize>,
+    pub heredocs: Vec<Heredoc>,
+}
+
+/// A here-document of an instruction.
+#[derive(Debug, Clone)]
+pub struct Heredoc {
+    /// The `<<EOF` marker's byte range in the instruction's line.
+    pub marker: Range<usize>,
+    pub delimiter: String,
+    /// The body (tabs stripped for `<<-`), up to but not including the terminator.
+    pub body: Mapped,
+}
+
+/// A problem BuildKit would refuse the file for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    pub message: String,
+    pub span: Span,
+}
+
+/// A whole file, lexed.
+#[derive(Debug, Clone, Default)]
+pub struct Lexed {
+    pub escape: char,
+    pub instructions: Vec<Raw>,
+    pub errors: Vec<ParseError>,
+}
+
+/// Every instruction BuildKit knows.
+const KEYWORDS: &[&str] = &[
+    "ADD",
+    "ARG",
+    "CMD",
+    "COPY",
+    "ENTRYPOINT",
+    "ENV",
+    "EXPOSE",
+    "FROM",
+    "HEALTHCHECK",
+    "LABEL",
+    "MAINTAINER",
+    "ONBUILD",
+    "RUN",
+    "SHELL",
+    "STOPSIGNAL",
+    "USER",
+    "VOLUME",
+    "WORKDIR",
+];
+
+/// Physical lines: (start, end without the line break, start of the next).
+fn lines(text: &str) -> Vec<(usize, usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let next = start + line.len();
+        let body = line.trim_end_matches('\n').trim_end_matches('\r');
+        out.push((start, start + body.len(), next));
+        start = next;
+    }
+    out
+}
+
+/// A parser directive line: `# name=value`.
+fn directive(line: &str) -> Option<(String, &str)> {
+    let rest = line.trim_start().strip_prefix('#')?;
+    let (name, value) = rest.split_once('=')?;
+    let name = name.trim();
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return None;
+    }
+    Some((name.to_ascii_lowercase(), value.trim()))
+}
+
+/// Lexes a Dockerfile.
+pub fn lex(text: &str) -> Lexed {
+    let mut out = Lexed {
+        escape: '\\',
+        ..Lexed::default()
+    };
+    // A byte order mark is not part of the first line.
+    let skip_bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let lines = lines(text);
+    let line_text = |l: &(usize, usize, usize)| &text[l.0.max(skip_bom).min(l.1)..l.1];
+    let mut i = 0;
+    // Parser directives: only at the very top, before any other line.
+    let mut seen = Vec::new();
+    while let Some(l) = lines.get(i) {
+        let Some((name, value)) = directive(line_text(l)) else {
+            break;
+        };
+        let span = Span {
+            start: l.0,
+            end: l.1,
+        };
+        if seen.contains(&name) {
+            out.errors.push(ParseError {
+                message: format!("the `{name}` parser directive is given twice"),
+                span,
+            });
+        }
+        if name == "escape" {
+            match value {
+                "\\" => out.escape = '\\',
+                "`" => out.escape = '`',
+                other => out.errors.push(ParseError {
+                    message: format!(
+                        "invalid escape character `{other}`: it must be `\\` or `` ` ``"
+                    ),
+                    span,
+                }),
+            }
+        }
+        seen.push(name);
+        i += 1;
+    }
+    let escape = out.escape;
+    while i < lines.len() {
+        let l = lines[i];
+        let body = line_text(&l);
+        let trimmed = body.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            i += 1;
+            continue;
+        }
+        // The logical line: this line and the ones it continues onto.
+        let mut line = Mapped::default();
+        let mut at = l.1 - trimmed.len();
+        let mut chunk = trimmed;
+        loop {
+            let end_trimmed = chunk.trim_end();
+            i += 1;
+            if let Some(cont) = end_trimmed.strip_suffix(escape) {
+                line.push_str(cont, at);
+                // Skip comment and blank lines inside a continuation.
+                while let Some(n) = lines.get(i) {
+                    let t = line_text(n).trim_start();
+                    if t.is_empty() || t.starts_with('#') {
+                        i += 1;
+                    } else {
+                        break;
+                    }
+                }
+                match lines.get(i) {
+                    Some(n) => {
+                        at = n.0;
+                        chunk = line_text(n);
+                    }
+                    None => break,
+                }
+            } else {
+                line.push_str(chunk, at);
+                break;
+            }
+        }
+        let kw_len = line
+            .text
+            .find(|c: char| c.is_whitespace())
+            .unwrap_or(line.text.len());
+        let keyword = line.text[..kw_len].to_ascii_uppercase();
+        let keyword_span = line.span(0..kw_len);
+        let args_start = line.text[kw_len..]
+            .find(|c: char| !c.is_whitespace())
+            .map_or(line.text.len(), |p| kw_len + p);
+        let args_end = line.text.trim_end().len().max(args_start);
+        if !KEYWORDS.contains(&keyword.as_str()) {
+            out.errors.push(ParseError {
+                message: format!("unknown instruction `{}`", &line.text[..kw_len]),
+                span: keyword_span,
+            });
+            continue;
+        }
+        let mut raw = Raw {
+            keyword,
+            keyword_span,
+            line,
+            args: args_start..args_end,
+            heredocs: Vec::new(),
+        };
+        if matches!(raw.keyword.as_str(), "RUN" | "COPY" | "ADD") {
+            for (marker, delimiter, strip_tabs) in markers(&raw.line.text, raw.args.clone()) {
+                let mut body = Mapped::default();
+                let mut closed = false;
+                while let Some(n) = lines.get(i) {
+                    i += 1;
+                    let mut t = &text[n.0..n.1];
+                    let mut at = n.0;
+                    if strip_tabs {
+                        let stripped = t.trim_start_matches('\t');
+                        at += t.len() - stripped.len();
+                        t = stripped;
+                    }
+                    if t == delimiter {
+                        closed = true;
+                        break;
+                    }
+                    body.push_str(t, at);
+                    if n.2 > n.1 {
+                        body.push_str("\n", n.1);
+                    }
+                }
+                if !closed {
+                    out.errors.push(ParseError {
+                        message: format!(
+                            "here-document `{delimiter}` is not terminated: no line `{delimiter}` follows"
+                        ),
+                        span: raw.line.span(marker.clone()),
+                    });
+                }
+                raw.heredocs.push(Heredoc {
+                    marker,
+                    delimiter,
+                    body,
+                });
+            }
+        }
+        out.instructions.push(raw);
+    }
+    out
+}
+
+/// Here-document markers in `text[range]`, outside quotes: (marker range,
+/// delimiter, strip leading tabs).
+fn markers(text: &str, range: Range<usize>) -> Vec<(Range<usize>, String, bool)> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut quote = None;
+    let mut i = range.start;
+    while i < range.end {
+        let b = bytes[i];
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == b'\'' || b == b'"' => quote = Some(b),
+            None if b == b'<'
+                && bytes.get(i + 1) == Some(&b'<')
+                && bytes.get(i + 2) != Some(&b'<')
+                && (i == 0 || bytes[i - 1] != b'<') =>
+            {
+                let start = i;
+                let mut j = i + 2;
+                let strip = bytes.get(j) == Some(&b'-');
+                if strip {
+                    j += 1;
+                }
+                let q = bytes.get(j).copied().filter(|c| *c == b'\'' || *c == b'"');
+                if q.is_some() {
+                    j += 1;
+                }
+                let name_start = j;
+                while j < range.end && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_') {
+                    j += 1;
+                }
+                let name = &text[name_start..j];
+                if let Some(q) = q {
+                    if bytes.get(j) != Some(&q) {
+                        i += 2;
+                        continue;
+                    }
+                    j += 1;
+                }
+                if !name.is_empty() {
+                    out.push((start..j, name.to_string(), strip));
+                }
+                i = j;
+                continue;
+            }
+            None => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directives_continuations_and_spans() {
+        let text = "# syntax=docker/dockerfile:1\n# escape=`\n\nfrom a\nRUN echo a `\n# note\n\n  && echo b\n";
+        let l = lex(text);
+        assert_eq!(l.escape, '`');
+        assert!(l.errors.is_empty(), "{:?}", l.errors);
+        assert_eq!(l.instructions.len(), 2);
+        let run = &l.instructions[1];
+        assert_eq!(run.keyword, "RUN");
+        assert_eq!(&run.line.text[run.args.clone()], "echo a   && echo b");
+        let b = run.line.text.rfind('b').unwrap();
+        let s = run.line.span(b..b + 1);
+        assert_eq!(&text[s.start..s.end], "b");
+        assert_eq!(text[..s.start].matches('\n').count(), 7);
+    }
+
+    #[test]
+    fn heredocs_anywhere_in_run_copy_and_add() {
+        let text = "FROM a\nRUN python3 <<EOT\nimport os\nEOT\nRUN <<A cat >/a && <<-'B' cat >/b\none\nA\n\ttwo\n\tB\nCOPY <<EOF /x\nFROM not-an-instruction\nEOF\nUSER 1\n";
+        let l = lex(text);
+        assert!(l.errors.is_empty(), "{:?}", l.errors);
+        let kinds: Vec<&str> = l.instructions.iter().map(|r| r.keyword.as_str()).collect();
+        assert_eq!(kinds, ["FROM", "RUN", "RUN", "COPY", "USER"]);
+        assert_eq!(l.instructions[1].heredocs[0].body.text, "import os\n");
+        let h = &l.instructions[2].heredocs;
+        assert_eq!(
+            (h[0].body.text.as_str(), h[1].body.text.as_str()),
+            ("one\n", "two\n")
+        );
+        let two = h[1].body.span(0..3);
+        assert_eq!(&text[two.start..two.end], "two");
+    }
+
+    #[test]
+    fn errors_do_not_stop_the_rest() {
+        let l = lex("FROM a\nFOO bar\nRUN <<EOT\nno end\n");
+        let messages: Vec<&str> = l.errors.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(messages[0].contains("unknown instruction `FOO`"));
+        assert!(messages[1].contains("not terminated"));
+        assert_eq!(l.instructions.len(), 2);
+        let l = lex("# escape=x\nFROM a\n");
+        assert!(l.errors[0].message.contains("invalid escape"));
+    }
+
+    #[test]
+    fn here_strings_and_quoted_markers_are_not_heredocs() {
+        let l = lex("FROM a\nRUN cat <<<word && echo '<<EOT'\nUSER 1\n");
+        assert!(l.instructions[1].heredocs.is_empty());
+        assert_eq!(l.instructions.len(), 3);
+    }
+}
