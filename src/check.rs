@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::finding::{Finding, Location, ObjectRef};
+use crate::dockerfile::{self, Dockerfile};
+use crate::finding::{Finding, Location, ObjectRef, Related};
+use crate::images::{Built, FinalUser, ImageFacts, ImageIndex};
 use crate::input::{self, Input};
 use crate::linter::Linter;
 use crate::load::{At, LoadedFile, load_text};
@@ -25,6 +27,11 @@ pub struct Options {
     pub config: Option<Arc<crate::config::Config>>,
     /// Counters a progress display may read while the run goes on.
     pub progress: Option<Arc<Progress>>,
+    /// Display names of inputs read as Dockerfiles whatever their name (`--dockerfile`).
+    pub dockerfiles: std::collections::BTreeSet<String>,
+    /// Image patterns and the Dockerfiles that build them, besides those the
+    /// policies map (paths as they are to be opened).
+    pub images: Vec<(String, PathBuf)>,
 }
 
 /// How far a run is: files found and files done.
@@ -110,6 +117,8 @@ pub fn run(linter: &Linter, paths: &[PathBuf], opts: &Options) -> RunResult {
                     pointer: Default::default(),
                     message: format!("cannot read {}: {}", e.path, e.message),
                     help: None,
+                    span: None,
+                    related: Vec::new(),
                 },
                 None,
             )?;
@@ -145,6 +154,17 @@ pub fn run(linter: &Linter, paths: &[PathBuf], opts: &Options) -> RunResult {
             .flatten()
             .collect();
         linter.set_namespace_labels(labels);
+    }
+    // Pods whose images are built by a Dockerfile of the repository are checked
+    // against it: read those Dockerfiles first.
+    let mut images = opts.images.clone();
+    for (pattern, path) in linter.image_map() {
+        if !images.iter().any(|(p, _)| *p == pattern) {
+            images.push((pattern, PathBuf::from(path)));
+        }
+    }
+    if !images.is_empty() {
+        linter.set_images(load_images(linter, &images, opts));
     }
     if let Some(p) = &opts.progress {
         p.total
@@ -206,6 +226,8 @@ pub fn check_input(linter: &Linter, input: &Input, opts: &Options) -> FileResult
                         pointer: Default::default(),
                         message: format!("cannot read {name}: {message}"),
                         help: None,
+                        span: None,
+                        related: Vec::new(),
                     },
                     None,
                 )
@@ -235,6 +257,20 @@ pub fn check_input(linter: &Linter, input: &Input, opts: &Options) -> FileResult
 
 /// Lints text already read.
 pub fn check_source(linter: &Linter, source: SourceFile, opts: &Options) -> FileResult {
+    if opts.dockerfiles.contains(&*source.name)
+        || dockerfile::is_dockerfile_name(std::path::Path::new(&*source.name))
+    {
+        let (findings, _) = lint_dockerfile(linter, &source);
+        return FileResult {
+            name: source.name.clone(),
+            bytes: source.text.len(),
+            documents: 1,
+            resources: 0,
+            findings,
+            objects: Vec::new(),
+            source: opts.keep_sources.then_some(source),
+        };
+    }
     let loaded = load_text(&source.text, &opts.limits);
     let findings = lint_loaded(linter, &source, &loaded);
     FileResult {
@@ -253,6 +289,89 @@ pub fn check_source(linter: &Linter, source: SourceFile, opts: &Options) -> File
     }
 }
 
+/// Parses and lints a Dockerfile: syntax errors (which do not stop the rest of
+/// the file from being checked), rule findings and inline suppressions.
+pub fn lint_dockerfile(linter: &Linter, source: &SourceFile) -> (Vec<Finding>, Dockerfile) {
+    let (d, errors) = dockerfile::parse(&source.text);
+    let mut findings = Vec::new();
+    for e in errors {
+        let report = Report {
+            pointer: Default::default(),
+            message: e.message,
+            help: None,
+            span: None,
+            related: Vec::new(),
+        };
+        if let Some(mut f) = linter
+            .primary()
+            .stamp(&input_rules::DOCKERFILE_SYNTAX, report, None)
+        {
+            f.location = Some(location(source, e.span));
+            findings.push(f);
+        }
+    }
+    findings.extend(linter.lint_dockerfile(&d, source));
+    if source.text.contains("sandbox-lint:") {
+        apply_inline(linter, source, &mut findings);
+    }
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    (findings, d)
+}
+
+/// Reads and lints the Dockerfiles that build the run's images, and keeps
+/// what the pod rules need of each.
+pub fn load_images(linter: &Linter, map: &[(String, PathBuf)], opts: &Options) -> ImageIndex {
+    let mut index = ImageIndex::default();
+    let mut seen: Vec<(PathBuf, Arc<ImageFacts>)> = Vec::new();
+    for (pattern, path) in map {
+        if let Some((_, facts)) = seen.iter().find(|(p, _)| p == path) {
+            index.insert(pattern.clone(), facts.clone());
+            continue;
+        }
+        let input = Input::File(path.clone());
+        let built = match input::read(&input, opts.limits.max_file_bytes) {
+            Err(e) => Err(e.message),
+            Ok(source) => {
+                let (findings, d) = lint_dockerfile(linter, &source);
+                match d.final_stage() {
+                    None => Err("it defines no build stage".to_string()),
+                    Some(stage) => {
+                        let effective = d.effective(stage);
+                        Ok(Built {
+                            user: effective.user.and_then(|i| match &i.kind {
+                                dockerfile::Kind::User { user, resolved } => Some(FinalUser {
+                                    raw: user.text.clone(),
+                                    resolved: resolved.clone(),
+                                    location: location(&source, user.span),
+                                }),
+                                _ => None,
+                            }),
+                            from: location(&source, stage.from.image.span),
+                            findings: findings
+                                .iter()
+                                .filter(|f| f.is_active())
+                                .filter_map(|f| {
+                                    Some(Related {
+                                        location: f.location.clone()?,
+                                        message: format!("{} {}", f.code, f.message),
+                                    })
+                                })
+                                .collect(),
+                        })
+                    }
+                }
+            }
+        };
+        let facts = Arc::new(ImageFacts {
+            dockerfile: input.display_name().into(),
+            built,
+        });
+        seen.push((path.clone(), facts.clone()));
+        index.insert(pattern.clone(), facts);
+    }
+    index
+}
+
 /// Lints every object of a loaded file and locates all findings in `source`.
 pub fn lint_loaded(linter: &Linter, source: &SourceFile, loaded: &LoadedFile) -> Vec<Finding> {
     let mut findings = Vec::new();
@@ -264,6 +383,8 @@ pub fn lint_loaded(linter: &Linter, source: &SourceFile, loaded: &LoadedFile) ->
             },
             message: d.message.clone(),
             help: d.help.clone(),
+            span: None,
+            related: Vec::new(),
         };
         let Some(mut f) = linter.primary().stamp(d.rule, report, d.object.clone()) else {
             continue;
@@ -330,6 +451,8 @@ fn apply_inline(linter: &Linter, source: &SourceFile, findings: &mut Vec<Finding
             pointer: Default::default(),
             message,
             help: None,
+            span: None,
+            related: Vec::new(),
         };
         if let Some(mut f) = linter.primary().stamp(rule, report, None) {
             f.location = Some(location(source, span));
@@ -353,11 +476,5 @@ fn span_of(root: &yaml::Node, pointer: &crate::pointer::Pointer) -> Span {
 }
 
 fn location(source: &SourceFile, span: Span) -> Location {
-    Location {
-        file: source.name.clone(),
-        start: span.start,
-        end: span.end,
-        start_lc: source.line_col(span.start),
-        end_lc: source.line_col(span.end),
-    }
+    Location::of(source, span)
 }

@@ -39,6 +39,11 @@ pub struct ConfigFile {
     /// Lowest severity that fails the run.
     #[serde(default)]
     pub fail_on: Option<FailOn>,
+    /// Images built from Dockerfiles of this repository: image (repository,
+    /// `repository:tag`, or a prefix ending in `*`) -> Dockerfile path relative to
+    /// this file. Pods running these images are checked against their Dockerfile.
+    #[serde(default)]
+    pub images: std::collections::BTreeMap<String, String>,
 }
 
 /// A loaded configuration and where it lives.

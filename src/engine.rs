@@ -3,10 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use crate::finding::{Finding, ObjectRef, Severity};
+use crate::dockerfile::Dockerfile;
+use crate::finding::{Finding, Location, ObjectRef, Severity};
+use crate::images::ImageIndex;
 use crate::resource::Resource;
 use crate::rule::{Cx, Report, RuleDef};
 use crate::rules;
+use crate::source::SourceFile;
 
 /// How one rule is configured (all optional: defaults come from the declaration).
 #[derive(Debug, Clone, Default)]
@@ -33,6 +36,8 @@ pub enum EngineError {
 struct Active {
     def: &'static RuleDef,
     severity: Severity,
+    /// The parameters the check was compiled with.
+    params: serde_json::Value,
     check: Box<dyn crate::rule::Check>,
 }
 
@@ -91,6 +96,7 @@ impl Engine {
             active.push(Active {
                 def,
                 severity,
+                params,
                 check,
             });
         }
@@ -100,6 +106,14 @@ impl Engine {
     /// The severity of a rule, or `None` when it is disabled.
     pub fn severity(&self, def: &RuleDef) -> Option<Severity> {
         self.severities.get(def.meta.code).copied()
+    }
+
+    /// The parameters of an enabled rule.
+    pub fn params(&self, def: &RuleDef) -> Option<&serde_json::Value> {
+        self.active
+            .iter()
+            .find(|a| a.def.meta.code == def.meta.code)
+            .map(|a| &a.params)
     }
 
     /// Turns a report of `def` into a finding, unless the rule is disabled.
@@ -120,11 +134,21 @@ impl Engine {
             object,
             location: None,
             suppressed: None,
+            related: report.related,
         })
     }
 
     /// Lints one object. Findings carry pointers; locating them is the caller's job.
     pub fn lint_resource(&self, resource: &Resource) -> Vec<Finding> {
+        self.lint_resource_with(resource, None)
+    }
+
+    /// Lints one object, with the Dockerfiles of the run's images in view.
+    pub fn lint_resource_with(
+        &self,
+        resource: &Resource,
+        images: Option<&ImageIndex>,
+    ) -> Vec<Finding> {
         let mut out = Vec::new();
         let Some(workload) = resource.workload() else {
             return out;
@@ -140,12 +164,14 @@ impl Engine {
                         resource.kind
                     ),
                     help: None,
+                    span: None,
+                    related: Vec::new(),
                 };
                 out.extend(self.stamp(&rules::input::MISSING_POD_SPEC, report, Some(object)));
                 return out;
             }
         };
-        let mut cx = Cx::default();
+        let mut cx = Cx::with_images(images);
         for rule in &self.active {
             rule.check.check_workload(&mut cx, &workload);
             for report in cx.take() {
@@ -159,6 +185,32 @@ impl Engine {
                     object: Some(object.clone()),
                     location: None,
                     suppressed: None,
+                    related: report.related,
+                });
+            }
+        }
+        out
+    }
+
+    /// Lints one Dockerfile; findings are located in `source`.
+    pub fn lint_dockerfile(&self, d: &Dockerfile, source: &SourceFile) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let mut cx = Cx::default();
+        for rule in &self.active {
+            rule.check.check_dockerfile(&mut cx, d);
+            for report in cx.take() {
+                let span = report.span.unwrap_or_default();
+                out.push(Finding {
+                    code: rule.def.meta.code,
+                    name: rule.def.meta.name,
+                    severity: rule.severity,
+                    message: report.message,
+                    help: report.help,
+                    pointer: report.pointer,
+                    object: None,
+                    location: Some(Location::of(source, span)),
+                    suppressed: None,
+                    related: report.related,
                 });
             }
         }

@@ -108,6 +108,29 @@ pub struct Finding {
     /// Set when a suppression or exemption covers the finding: it stays in
     /// json and SARIF output but does not fail the run.
     pub suppressed: Option<Suppressed>,
+    /// Other places that explain it (a pod's finding links the Dockerfile of
+    /// its image): SARIF `relatedLocations`, `related` in JSON.
+    pub related: Vec<Related>,
+}
+
+/// A place related to a finding, with what it shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Related {
+    pub location: Location,
+    pub message: String,
+}
+
+impl Location {
+    /// The location of a byte span of a source file.
+    pub fn of(source: &crate::source::SourceFile, span: crate::source::Span) -> Self {
+        Location {
+            file: source.name.clone(),
+            start: span.start,
+            end: span.end,
+            start_lc: source.line_col(span.start),
+            end_lc: source.line_col(span.end),
+        }
+    }
 }
 
 /// How a finding was suppressed.

@@ -14,6 +14,15 @@ pub enum Input {
 }
 
 impl Input {
+    /// The input a command-line path names (`-` is stdin).
+    pub fn from_arg(path: &Path) -> Self {
+        if path.as_os_str() == "-" {
+            Input::Stdin
+        } else {
+            Input::File(path.to_path_buf())
+        }
+    }
+
     /// The name shown in findings.
     pub fn display_name(&self) -> String {
         match self {
@@ -62,7 +71,8 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Input>, Vec<DiscoveryError>) {
                     match entry {
                         Ok(e)
                             if e.file_type().is_some_and(|t| t.is_file())
-                                && is_manifest_name(e.path()) =>
+                                && (is_manifest_name(e.path())
+                                    || crate::dockerfile::is_dockerfile_name(e.path())) =>
                         {
                             inputs.push(Input::File(e.into_path()));
                         }

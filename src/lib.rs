@@ -7,6 +7,7 @@ pub mod config;
 pub mod dockerfile;
 pub mod engine;
 pub mod finding;
+pub mod images;
 pub mod input;
 pub mod linter;
 pub mod load;

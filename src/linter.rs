@@ -4,13 +4,16 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
+use crate::dockerfile::Dockerfile;
 use crate::engine::{Engine, EngineError};
 use crate::finding::{Finding, Location, Suppressed, SuppressionKind};
+use crate::images::ImageIndex;
 use crate::policy::{self, Exemption, Policy};
 use crate::resource::Resource;
 use crate::rule::Report;
 use crate::rules;
 use crate::source::LineCol;
+use crate::source::SourceFile;
 use crate::suppress::unsuppressible;
 
 /// Namespace assumed for namespaced objects that name none.
@@ -30,6 +33,8 @@ pub struct Linter {
     default_namespace: String,
     /// Labels of the namespaces known to this run (Namespace objects in the inputs).
     namespaces: RwLock<Arc<NamespaceLabels>>,
+    /// The Dockerfiles that build the images of this run's pods.
+    images: RwLock<Arc<ImageIndex>>,
 }
 
 /// Namespace name -> its labels.
@@ -60,6 +65,7 @@ impl Linter {
             today: policy::today(),
             default_namespace: DEFAULT_NAMESPACE.to_string(),
             namespaces: Default::default(),
+            images: Default::default(),
         })
     }
 
@@ -74,6 +80,7 @@ impl Linter {
             today: policy::today(),
             default_namespace: DEFAULT_NAMESPACE.to_string(),
             namespaces: Default::default(),
+            images: Default::default(),
         }
     }
 
@@ -132,6 +139,82 @@ impl Linter {
         labels
     }
 
+    /// Sets the Dockerfiles that build the images of this run's pods.
+    pub fn set_images(&self, images: ImageIndex) {
+        if let Ok(mut slot) = self.images.write() {
+            *slot = Arc::new(images);
+        }
+    }
+
+    /// Image patterns mapped to Dockerfile paths by the `images` parameter of
+    /// rule SL4016 in the policies (paths relative to the working directory).
+    pub fn image_map(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for a in &self.active {
+            let Some(map) = a
+                .engine
+                .params(&rules::dockerfile::cross::POD_USER_MATCHES_IMAGE)
+                .and_then(|p| p.get("images"))
+                .and_then(|m| m.as_object())
+            else {
+                continue;
+            };
+            for (pattern, path) in map {
+                if let Some(path) = path.as_str()
+                    && !out.iter().any(|(p, _)| p == pattern)
+                {
+                    out.push((pattern.clone(), path.to_string()));
+                }
+            }
+        }
+        out
+    }
+
+    /// Lints a Dockerfile with every policy that judges Dockerfiles (those
+    /// without `match`, or whose `match.kinds` lists `Dockerfile`).
+    pub fn lint_dockerfile(&self, d: &Dockerfile, source: &SourceFile) -> Vec<Finding> {
+        let mut out: Vec<Finding> = Vec::new();
+        for a in &self.active {
+            let judges = a
+                .policy
+                .match_
+                .as_ref()
+                .is_none_or(|m| m.kinds.iter().any(|k| k == "Dockerfile"));
+            if !judges {
+                continue;
+            }
+            for mut f in a.engine.lint_dockerfile(d, source) {
+                // Exemptions that name nothing but rules apply to Dockerfiles too.
+                let live = a.policy.exemptions.iter().enumerate().find(|(_, ex)| {
+                    ex.names.is_empty()
+                        && ex.namespaces.is_empty()
+                        && ex.images.is_empty()
+                        && ex.label_selector.is_none()
+                        && ex
+                            .rules
+                            .iter()
+                            .any(|x| rules::find(x).is_some_and(|d| d.meta.code == f.code))
+                        && ex
+                            .expires
+                            .as_deref()
+                            .and_then(policy::parse_date)
+                            .is_none_or(|d| d >= self.today)
+                });
+                if let Some((i, ex)) = live
+                    && !unsuppressible(f.code)
+                {
+                    f.suppressed = Some(Suppressed {
+                        kind: SuppressionKind::Exemption,
+                        reason: ex.reason.clone(),
+                        source: format!("policy {}, exemption {}", a.policy.name, i + 1),
+                    });
+                }
+                merge(&mut out, f);
+            }
+        }
+        out
+    }
+
     /// True when some policy declares custom rules, which need each object as JSON.
     pub fn needs_json(&self) -> bool {
         self.active
@@ -167,7 +250,9 @@ impl Linter {
             if !matches(&a.policy, resource, self) {
                 continue;
             }
-            let mut found = a.engine.lint_resource(resource);
+            let images = self.images.read().ok().map(|i| Arc::clone(&i));
+            let images = images.as_deref().filter(|i| !i.is_empty());
+            let mut found = a.engine.lint_resource_with(resource, images);
             if let Some(json) = json {
                 for c in &a.policy.custom_rules {
                     found.extend(c.check(resource, json, self));
@@ -175,22 +260,30 @@ impl Linter {
             }
             self.apply_policy_suppressions(a, resource, &mut found);
             for f in found {
-                match out
-                    .iter_mut()
-                    .find(|o| o.code == f.code && o.pointer == f.pointer && o.message == f.message)
-                {
-                    Some(existing) => {
-                        existing.severity = existing.severity.max(f.severity);
-                        // Suppressed only when every policy that reports it agrees.
-                        if f.suppressed.is_none() {
-                            existing.suppressed = None;
-                        }
-                    }
-                    None => out.push(f),
-                }
+                merge(&mut out, f);
             }
         }
         out
+    }
+}
+
+/// Adds a finding, or merges it into the same finding from another policy:
+/// the most severe wins, and it stays suppressed only when every policy agrees.
+fn merge(out: &mut Vec<Finding>, f: Finding) {
+    let same = |o: &&mut Finding| {
+        o.code == f.code
+            && o.pointer == f.pointer
+            && o.message == f.message
+            && o.location.as_ref().map(|l| l.start) == f.location.as_ref().map(|l| l.start)
+    };
+    match out.iter_mut().find(same) {
+        Some(existing) => {
+            existing.severity = existing.severity.max(f.severity);
+            if f.suppressed.is_none() {
+                existing.suppressed = None;
+            }
+        }
+        None => out.push(f),
     }
 }
 
@@ -213,6 +306,8 @@ impl Linter {
                         a.policy.name, ex.reason
                     ),
                     help: None,
+                    span: None,
+                    related: Vec::new(),
                 };
                 if let Some(mut f) = a
                     .engine
@@ -322,6 +417,8 @@ impl Linter {
                 pointer: pointer.clone(),
                 message,
                 help: None,
+                span: None,
+                related: Vec::new(),
             };
             found.extend(a.engine.stamp(
                 &rules::input::INVALID_SUPPRESSION,

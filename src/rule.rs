@@ -5,9 +5,12 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::dockerfile::Dockerfile;
 use crate::finding::Severity;
+use crate::images::ImageIndex;
 use crate::pointer::Pointer;
 use crate::resource::Workload;
+use crate::source::Span;
 
 /// What a rule is about; decides its code range and how `rules` groups it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -17,6 +20,8 @@ pub enum Category {
     PodSecurity,
     /// SL2xxx: workload shape, scheduling and identity.
     Workload,
+    /// SL4xxx: Dockerfiles, and pods checked against the Dockerfiles of their images.
+    Dockerfile,
     /// SL9xxx, fatal: the input could not be read; the run exits 2.
     InputError,
     /// SL9xxx: the input was read, but something in it is not what it seems.
@@ -29,6 +34,7 @@ impl Category {
         match self {
             Category::PodSecurity => "Pod and container security",
             Category::Workload => "Workload, scheduling and identity",
+            Category::Dockerfile => "Dockerfiles and images",
             Category::InputError => "Unreadable input",
             Category::Input => "Input",
         }
@@ -122,6 +128,8 @@ impl std::fmt::Debug for RuleDef {
 pub trait Check: Send + Sync {
     /// Checks one object that carries a pod spec.
     fn check_workload(&self, _cx: &mut Cx, _w: &Workload<'_>) {}
+    /// Checks one Dockerfile.
+    fn check_dockerfile(&self, _cx: &mut Cx, _d: &Dockerfile) {}
 }
 
 /// A parameterless rule's parameters.
@@ -130,16 +138,23 @@ pub trait Check: Send + Sync {
 pub struct NoParams {}
 
 type WorkloadFn<P> = fn(&P, &mut Cx, &Workload<'_>);
+type DockerfileFn<P> = fn(&P, &mut Cx, &Dockerfile);
 
-struct WorkloadCheck<P> {
+struct Compiled<P> {
     params: P,
-    check: Option<WorkloadFn<P>>,
+    workload: Option<WorkloadFn<P>>,
+    dockerfile: Option<DockerfileFn<P>>,
 }
 
-impl<P: Send + Sync> Check for WorkloadCheck<P> {
+impl<P: Send + Sync> Check for Compiled<P> {
     fn check_workload(&self, cx: &mut Cx, w: &Workload<'_>) {
-        if let Some(f) = self.check {
+        if let Some(f) = self.workload {
             f(&self.params, cx, w);
+        }
+    }
+    fn check_dockerfile(&self, cx: &mut Cx, d: &Dockerfile) {
+        if let Some(f) = self.dockerfile {
+            f(&self.params, cx, d);
         }
     }
 }
@@ -147,13 +162,18 @@ impl<P: Send + Sync> Check for WorkloadCheck<P> {
 /// Builds a check from JSON parameters (used by [`declare_rule!`]).
 pub fn compile<P>(
     value: &serde_json::Value,
-    check: Option<WorkloadFn<P>>,
+    workload: Option<WorkloadFn<P>>,
+    dockerfile: Option<DockerfileFn<P>>,
 ) -> Result<Box<dyn Check>, String>
 where
     P: DeserializeOwned + Send + Sync + 'static,
 {
     let params = P::deserialize(value).map_err(|e| e.to_string())?;
-    Ok(Box::new(WorkloadCheck { params, check }))
+    Ok(Box::new(Compiled {
+        params,
+        workload,
+        dockerfile,
+    }))
 }
 
 /// What a rule reported: a message and where, nothing else. The engine stamps
@@ -163,24 +183,48 @@ pub struct Report {
     pub pointer: Pointer,
     pub message: String,
     pub help: Option<String>,
+    /// Where in a Dockerfile (reports about Dockerfiles have no pointer).
+    pub span: Option<Span>,
+    /// Other places that explain the finding (SARIF related locations).
+    pub related: Vec<crate::finding::Related>,
 }
 
-/// The context a check reports into.
+/// The context a check reports into, and what it may consult beyond the
+/// object itself.
 #[derive(Debug, Default)]
-pub struct Cx {
+pub struct Cx<'a> {
     reports: Vec<Report>,
+    /// The Dockerfiles that build the images of this run's pods.
+    pub images: Option<&'a ImageIndex>,
 }
 
-impl Cx {
+impl<'a> Cx<'a> {
+    /// A context whose checks can see the given images.
+    pub fn with_images(images: Option<&'a ImageIndex>) -> Self {
+        Self {
+            reports: Vec::new(),
+            images,
+        }
+    }
+
     /// Reports a problem at `pointer` (the missing field itself when it is absent).
     pub fn report(&mut self, pointer: Pointer, message: impl Into<String>) -> &mut Report {
         self.reports.push(Report {
             pointer,
             message: message.into(),
             help: None,
+            span: None,
+            related: Vec::new(),
         });
         let last = self.reports.len() - 1;
         &mut self.reports[last]
+    }
+
+    /// Reports a problem at a span of the Dockerfile being checked.
+    pub fn report_at(&mut self, span: Span, message: impl Into<String>) -> &mut Report {
+        let r = self.report(Pointer::default(), message);
+        r.span = Some(span);
+        r
     }
 
     /// Takes what was reported so far.
@@ -198,8 +242,8 @@ impl Report {
 }
 
 /// Declares a rule: its doc comment becomes summary and rationale, and
-/// `file!()`/`line!()` are captured. A rule without `check` is reported by the
-/// loader rather than run on objects. An optional `enabled: false,` line (after
+/// `file!()`/`line!()` are captured. `check` runs on objects with a pod spec,
+/// `dockerfile` on Dockerfiles; a rule with neither is reported by the loader. An optional `enabled: false,` line (after
 /// `category`) makes the rule off by default: it runs only where a policy
 /// enables it explicitly.
 #[macro_export]
@@ -215,6 +259,7 @@ macro_rules! declare_rule {
             remediation: $fix:literal,
             params: $params:ty,
             $(check: $check:path,)?
+            $(dockerfile: $dcheck:path,)?
         }
     ) => {
         $(#[doc = $doc])*
@@ -235,7 +280,11 @@ macro_rules! declare_rule {
                 ::serde_json::to_value(<$params as ::core::default::Default>::default())
                     .unwrap_or_default()
             },
-            compile: |v| $crate::rule::compile::<$params>(v, $crate::declare_rule!(@check $($check)?)),
+            compile: |v| $crate::rule::compile::<$params>(
+                v,
+                $crate::declare_rule!(@check $($check)?),
+                $crate::declare_rule!(@check $($dcheck)?),
+            ),
         };
     };
     (@check $check:path) => { Some($check) };

@@ -86,6 +86,11 @@ pub struct CheckArgs {
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
+    /// Check FILE as a Dockerfile whatever its name (repeatable; `-` reads stdin).
+    /// Files named Dockerfile, Dockerfile.*, *.Dockerfile, Containerfile or
+    /// Containerfile.* are Dockerfiles anyway.
+    #[arg(long, value_name = "FILE")]
+    pub dockerfile: Vec<PathBuf>,
     /// Policy file, directory of policy files, or built-in pack name (repeatable).
     /// Default: the built-in `gvisor-sandbox` pack.
     #[arg(long, short = 'p', value_name = "POLICY")]
@@ -181,7 +186,7 @@ pub fn run(mut args: CheckArgs) -> miette::Result<ExitCode> {
         args.fail_on = args.fail_on.or(c.file.fail_on);
         args.namespace = args.namespace.clone().or(c.file.namespace.clone());
     }
-    if args.paths.is_empty() {
+    if args.paths.is_empty() && args.dockerfile.is_empty() {
         use clap::CommandFactory;
         let _ = super::Cli::command()
             .error(
@@ -206,6 +211,22 @@ pub fn run(mut args: CheckArgs) -> miette::Result<ExitCode> {
     if let Some(ns) = &args.namespace {
         linter = linter.with_default_namespace(ns);
     }
+    let images = config
+        .as_ref()
+        .map(|c| {
+            c.file
+                .images
+                .iter()
+                .map(|(pattern, path)| (pattern.clone(), c.dir.join(path)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let dockerfiles = args
+        .dockerfile
+        .iter()
+        .map(|p| crate::input::Input::from_arg(p).display_name())
+        .collect();
+    args.paths.extend(args.dockerfile.iter().cloned());
     let opts = Options {
         limits: Limits {
             max_file_bytes: args.max_file_size,
@@ -214,6 +235,8 @@ pub fn run(mut args: CheckArgs) -> miette::Result<ExitCode> {
         keep_sources: format == Format::Human,
         config: config.map(std::sync::Arc::new),
         progress: Some(Default::default()),
+        dockerfiles,
+        images,
     };
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let progress = opts.progress.clone().filter(|_| show_progress);
@@ -330,7 +353,10 @@ fn changed_files(reference: &str, paths: &[PathBuf]) -> miette::Result<Vec<PathB
         .lines()
         .chain(untracked.lines())
         .map(|l| root.join(l))
-        .filter(|p| p.is_file() && crate::input::is_manifest_name(p))
+        .filter(|p| {
+            p.is_file()
+                && (crate::input::is_manifest_name(p) || crate::dockerfile::is_dockerfile_name(p))
+        })
         .filter(|p| {
             scopes.is_empty()
                 || std::fs::canonicalize(p)

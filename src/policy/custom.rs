@@ -97,6 +97,7 @@ impl CompiledCustom {
                     object: Some(r.object_ref()),
                     location: None,
                     suppressed: None,
+                    related: Vec::new(),
                 });
             }
         }

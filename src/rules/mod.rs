@@ -1,5 +1,6 @@
 //! Every rule sandbox-lint knows, in one table.
 
+pub mod dockerfile;
 pub mod input;
 pub mod pod;
 pub mod pss;
@@ -55,6 +56,23 @@ pub static ALL: &[&RuleDef] = &[
     &workload::deadline::LONG_RUNNING_CONTROLLER,
     &workload::scheduling::NODE_AFFINITY,
     &workload::scheduling::SANDBOX_TOLERATION,
+    &dockerfile::user::NON_ROOT_USER,
+    &dockerfile::user::NUMERIC_USER,
+    &dockerfile::user::HEALTHCHECK,
+    &dockerfile::base::BASE_IMAGE_TAG,
+    &dockerfile::base::BASE_IMAGE_DIGEST,
+    &dockerfile::add::ADD_REMOTE_OR_ARCHIVE,
+    &dockerfile::add::COPY_INSTEAD_OF_ADD,
+    &dockerfile::secrets::SECRET_IN_BUILD_VARS,
+    &dockerfile::packages::NO_SUDO,
+    &dockerfile::packages::WORLD_WRITABLE,
+    &dockerfile::packages::APT_MINIMAL,
+    &dockerfile::packages::APK_MINIMAL,
+    &dockerfile::packages::DNF_MINIMAL,
+    &dockerfile::packages::PIP_NO_CACHE,
+    &dockerfile::user::RUNTIME_USER_OWNS_CODE,
+    &dockerfile::cross::POD_USER_MATCHES_IMAGE,
+    &dockerfile::cross::IMAGE_DOCKERFILE_FINDINGS,
     &input::UNREADABLE_INPUT,
     &input::YAML_SYNTAX,
     &input::INVALID_VALUE,
@@ -65,6 +83,7 @@ pub static ALL: &[&RuleDef] = &[
     &input::INVALID_SUPPRESSION,
     &input::UNUSED_SUPPRESSION,
     &input::EXPIRED_EXEMPTION,
+    &input::DOCKERFILE_SYNTAX,
 ];
 
 /// The rule with this code or name (case-insensitive code).

@@ -159,11 +159,33 @@ crate::declare_rule! {
     }
 }
 
+crate::declare_rule! {
+    /// A Dockerfile has an instruction BuildKit would refuse.
+    ///
+    /// Unknown instructions, instructions before the first FROM, an unterminated
+    /// here-document, an invalid `# escape=` directive, a duplicated stage name or
+    /// a file without any FROM. The refused instruction is left out and the rest
+    /// of the file is still checked; the run exits with code 2.
+    pub static DOCKERFILE_SYNTAX = {
+        code: "SL9011",
+        name: "dockerfile-syntax",
+        severity: Error,
+        category: InputError,
+        remediation: "Fix the instruction at the reported position (`docker build --check` shows the same problem).",
+        params: NoParams,
+    }
+}
+
 /// True for the codes of rules that mean some input could not be read (exit 2).
 pub fn is_input_error(code: &str) -> bool {
-    [&UNREADABLE_INPUT, &YAML_SYNTAX, &INVALID_VALUE]
-        .iter()
-        .any(|r| r.meta.code == code)
+    [
+        &UNREADABLE_INPUT,
+        &YAML_SYNTAX,
+        &INVALID_VALUE,
+        &DOCKERFILE_SYNTAX,
+    ]
+    .iter()
+    .any(|r| r.meta.code == code)
 }
 
 #[cfg(test)]
