@@ -29,23 +29,31 @@ fn fixture_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for p in entries {
         if p.is_dir() {
             fixture_files(&p, out);
-        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+            || sandbox_lint::dockerfile::is_dockerfile_name(&p)
+        {
             out.push(p);
         }
     }
 }
 
-/// (line, code) pairs written as `# expect: CODE CODE` comments.
-fn expectations(text: &str) -> BTreeSet<(u32, String)> {
+/// (line, code) pairs written as `# expect: CODE CODE` comments. Dockerfile
+/// comments cannot follow an instruction, so in Dockerfiles the comment stands
+/// alone and names the findings of the line after it.
+fn expectations_in(text: &str, next_line: bool) -> BTreeSet<(u32, String)> {
     let mut out = BTreeSet::new();
     for (i, line) in text.lines().enumerate() {
         if let Some(idx) = line.find("# expect:") {
             for code in line[idx + "# expect:".len()..].split_whitespace() {
-                out.insert((i as u32 + 1, code.to_string()));
+                out.insert((i as u32 + 1 + u32::from(next_line), code.to_string()));
             }
         }
     }
     out
+}
+
+fn is_dockerfile(path: &Path) -> bool {
+    sandbox_lint::dockerfile::is_dockerfile_name(path)
 }
 
 /// Reads a fixture as bytes; files that are deliberately not UTF-8 are lossily
@@ -67,7 +75,21 @@ fn linter_for(path: &Path, text: &str) -> Option<Linter> {
         sandbox_lint::policy::load_reference(name)
     };
     let policy = policy.unwrap_or_else(|e| panic!("{}: policy {name}: {e:?}", path.display()));
-    Some(Linter::new(vec![policy]).unwrap())
+    let linter = Linter::new(vec![policy]).unwrap();
+    // Policies that map images to Dockerfiles: read those first, as `check` does.
+    let map: Vec<(String, PathBuf)> = linter
+        .image_map()
+        .into_iter()
+        .map(|(pattern, file)| (pattern, PathBuf::from(file)))
+        .collect();
+    if !map.is_empty() {
+        linter.set_images(sandbox_lint::check::load_images(
+            &linter,
+            &map,
+            &Options::default(),
+        ));
+    }
+    Some(linter)
 }
 
 /// For a fixture in `testdata/rules/<CODE>/` of a rule that is off by default,
@@ -147,7 +169,7 @@ fn every_fixture_yields_exactly_its_expectations() {
     let mut failures = Vec::new();
     for path in &files {
         let (bytes, text) = read(path);
-        let expected = expectations(&text);
+        let expected = expectations_in(&text, is_dockerfile(path));
         let got = if is_policy(&text) {
             policy_findings(path)
         } else {
@@ -201,7 +223,10 @@ fn every_rule_has_a_failing_and_a_passing_fixture() {
             let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default();
             if name.starts_with("ok") {
                 passing = true;
-            } else if expectations(&text).iter().any(|(_, c)| c == code) {
+            } else if expectations_in(&text, is_dockerfile(f))
+                .iter()
+                .any(|(_, c)| c == code)
+            {
                 failing = true;
             }
         }

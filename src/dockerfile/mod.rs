@@ -540,16 +540,14 @@ impl Dockerfile {
             at = s.parent;
         }
         chain.reverse();
-        let all = chain.iter().flat_map(|s| &s.instructions);
+        let mut all = chain.iter().flat_map(|s| &s.instructions);
         let users: Vec<&Instruction> = all
             .clone()
             .filter(|i| matches!(i.kind, Kind::User { .. }))
             .collect();
         Effective {
             user: users.last().copied(),
-            healthcheck: all
-                .filter(|i| matches!(i.kind, Kind::Healthcheck { .. }))
-                .next_back(),
+            healthcheck: all.rfind(|i| matches!(i.kind, Kind::Healthcheck { .. })),
             users,
             chain,
         }

@@ -83,6 +83,13 @@ impl Diagnostic for Shown<'_> {
         if let Some(o) = &f.object {
             help = format!("{help}\n(in {o}, at {})", f.pointer);
         }
+        for r in &f.related {
+            let at = &r.location;
+            help.push_str(&format!(
+                "\nsee {}:{}:{}: {}",
+                at.file, at.start_lc.line, at.start_lc.column, r.message
+            ));
+        }
         Some(Box::new(printable(&help)))
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {

@@ -62,6 +62,17 @@ struct JsonFinding<'a> {
     docs: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     suppressed: Option<&'a crate::finding::Suppressed>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    related: Vec<JsonRelated<'a>>,
+}
+
+/// A related location: `file`, `line`, `column` and what it shows.
+#[derive(Serialize)]
+struct JsonRelated<'a> {
+    file: &'a str,
+    line: u32,
+    column: u32,
+    message: &'a str,
 }
 
 impl<'a> JsonFinding<'a> {
@@ -84,6 +95,16 @@ impl<'a> JsonFinding<'a> {
                 .map(|r| r.meta.docs_url())
                 .unwrap_or_default(),
             suppressed: f.suppressed.as_ref(),
+            related: f
+                .related
+                .iter()
+                .map(|r| JsonRelated {
+                    file: &r.location.file,
+                    line: r.location.start_lc.line,
+                    column: r.location.start_lc.column,
+                    message: &r.message,
+                })
+                .collect(),
         }
     }
 }

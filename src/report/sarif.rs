@@ -71,20 +71,7 @@ fn result(f: &Finding) -> Value {
     }
     let mut location = json!({});
     if let Some(loc) = &f.location {
-        // Always a region, even for a finding about a whole file (an unreadable
-        // one is at 1:1): GitHub code scanning needs `region.startLine`.
-        let mut region = json!({
-            "startLine": loc.start_lc.line.max(1),
-            "startColumn": loc.start_lc.column.max(1),
-        });
-        if loc.end > loc.start {
-            region["endLine"] = json!(loc.end_lc.line);
-            region["endColumn"] = json!(loc.end_lc.column);
-        }
-        location["physicalLocation"] = json!({
-            "artifactLocation": {"uri": uri_of(&loc.file)},
-            "region": region,
-        });
+        location["physicalLocation"] = physical(loc);
     }
     if let Some(o) = &f.object {
         location["logicalLocations"] = json!([{
@@ -92,15 +79,36 @@ fn result(f: &Finding) -> Value {
             "kind": "object",
         }]);
     }
+    // Findings about an object are identified by object and field; those about a
+    // file without objects (Dockerfiles) by file and message.
+    let identity = match (&f.object, &f.location) {
+        (Some(o), _) => format!("{o}:{}", f.pointer),
+        (None, Some(l)) => format!("{}:{}", l.file, f.message),
+        (None, None) => f.message.clone(),
+    };
     let mut r = json!({
         "ruleId": f.code,
         "level": level(f.severity),
         "message": {"text": message},
         "locations": [location],
         "partialFingerprints": {
-            "sandboxLint/v1": format!("{}:{}:{}", f.code, f.object.as_ref().map(|o| o.to_string()).unwrap_or_default(), f.pointer),
+            "sandboxLint/v1": format!("{}:{identity}", f.code),
         },
     });
+    if !f.related.is_empty() {
+        r["relatedLocations"] = f
+            .related
+            .iter()
+            .enumerate()
+            .map(|(i, rel)| {
+                json!({
+                    "id": i,
+                    "physicalLocation": physical(&rel.location),
+                    "message": {"text": rel.message},
+                })
+            })
+            .collect();
+    }
     if let Some(i) = rule_index {
         r["ruleIndex"] = json!(i);
     }
@@ -108,6 +116,24 @@ fn result(f: &Finding) -> Value {
         r["suppressions"] = sup;
     }
     r
+}
+
+/// A SARIF physical location. Always with a region, even for a finding about a
+/// whole file (an unreadable one is at 1:1): GitHub code scanning needs
+/// `region.startLine`.
+fn physical(loc: &crate::finding::Location) -> Value {
+    let mut region = json!({
+        "startLine": loc.start_lc.line.max(1),
+        "startColumn": loc.start_lc.column.max(1),
+    });
+    if loc.end > loc.start {
+        region["endLine"] = json!(loc.end_lc.line);
+        region["endColumn"] = json!(loc.end_lc.column);
+    }
+    json!({
+        "artifactLocation": {"uri": uri_of(&loc.file)},
+        "region": region,
+    })
 }
 
 /// The SARIF log as a JSON value.

@@ -119,6 +119,7 @@ mod tests {
             let range = match m.category {
                 Category::PodSecurity => '1',
                 Category::Workload => '2',
+                Category::Dockerfile => '4',
                 Category::InputError | Category::Input => '9',
             };
             assert!(

@@ -17,7 +17,7 @@ use crate::rule::{Cx, NoParams};
 
 /// Parameters of [`POD_USER_MATCHES_IMAGE`].
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct ImageMapParams {
     /// Image (repository, `repository:tag`, or a prefix ending in `*`) -> the
     /// Dockerfile that builds it, relative to the working directory.

@@ -10,7 +10,7 @@ use super::all_instructions;
 
 /// Parameters of [`SECRET_IN_BUILD_VARS`].
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct SecretParams {
     /// Name patterns (case-insensitive; `*` matches any run of characters).
     pub patterns: Vec<String>,

@@ -150,6 +150,16 @@ fn numeric_user(_: &NoParams, cx: &mut Cx, d: &Dockerfile) {
 /// The uid `useradd -u N name` or `adduser -u N name` gives `name` in the final
 /// stage or the stages it builds on.
 pub(crate) fn uid_of(d: &Dockerfile, name: &str) -> Option<i64> {
+    users(d)
+        .into_iter()
+        .rev()
+        .find(|(n, _)| n == name)
+        .map(|(_, uid)| uid)
+}
+
+/// Users created with an explicit uid (`useradd -u N name`, `adduser -u N name`)
+/// in the final stage or the stages it builds on, in order.
+pub(crate) fn users(d: &Dockerfile) -> Vec<(String, i64)> {
     const VALUE_FLAGS: &[&str] = &[
         "-u",
         "--uid",
@@ -176,7 +186,7 @@ pub(crate) fn uid_of(d: &Dockerfile, name: &str) -> Option<i64> {
         "--ingroup",
     ];
     let chain = final_chain(d);
-    let mut found = None;
+    let mut found = Vec::new();
     for run in runs(&chain) {
         for c in run.commands {
             if !matches!(c.program(), Some("useradd" | "adduser")) {
@@ -200,8 +210,8 @@ pub(crate) fn uid_of(d: &Dockerfile, name: &str) -> Option<i64> {
                 }
                 i += 1;
             }
-            if user == Some(name) && uid.is_some() {
-                found = uid;
+            if let (Some(user), Some(uid)) = (user, uid) {
+                found.push((user.to_string(), uid));
             }
         }
     }
@@ -252,7 +262,7 @@ fn healthcheck(_: &NoParams, cx: &mut Cx, d: &Dockerfile) {
 
 /// Parameters of [`RUNTIME_USER_OWNS_CODE`].
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct OwnsCodeParams {
     /// Paths (and everything under them) the runtime user may own: directories
     /// it must write to at run time when the root filesystem is writable.
@@ -300,7 +310,12 @@ fn runtime_user_owns_code(p: &OwnsCodeParams, cx: &mut Cx, d: &Dockerfile) {
     // The runtime user by name and by uid, as far as the Dockerfile tells.
     let mut ids = vec![spec.user.to_string()];
     match spec.uid() {
-        Some(_) => {}
+        Some(uid) => ids.extend(
+            users(d)
+                .into_iter()
+                .filter(|(_, u)| *u == uid)
+                .map(|(n, _)| n),
+        ),
         None => ids.extend(uid_of(d, spec.user).map(|u| u.to_string())),
     }
     let owner_is_runtime = |owner: &str| ids.iter().any(|id| UserSpec::parse(owner).user == id);

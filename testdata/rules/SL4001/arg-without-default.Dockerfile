@@ -1,0 +1,5 @@
+FROM python:3.12-slim@sha256:3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f
+ARG RUNNER_UID
+HEALTHCHECK --interval=30s CMD ["test", "-f", "/opt/runner/entrypoint.py"]
+# expect: SL4001
+USER ${RUNNER_UID}

@@ -1,0 +1,6 @@
+ARG BASE=python:3.12-slim@sha256:3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f
+FROM ${BASE}
+ARG WHO=root
+HEALTHCHECK --interval=30s CMD ["test", "-f", "/opt/runner/entrypoint.py"]
+# expect: SL4001
+USER $WHO

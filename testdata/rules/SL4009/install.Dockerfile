@@ -1,0 +1,7 @@
+FROM python:3.12-slim@sha256:3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f
+RUN apt-get update \
+# expect: SL4009
+    && apt-get install -y --no-install-recommends curl sudo \
+    && rm -rf /var/lib/apt/lists/*
+HEALTHCHECK --interval=30s CMD ["test", "-f", "/opt/runner/entrypoint.py"]
+USER 10001

@@ -1,0 +1,9 @@
+FROM python:3.12-slim@sha256:3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f
+RUN <<EOT bash
+set -eu
+# expect: SL4011
+apt-get update
+apt-get install -y --no-install-recommends curl
+EOT
+HEALTHCHECK --interval=30s CMD ["test", "-f", "/opt/runner/entrypoint.py"]
+USER 10001

@@ -1,0 +1,5 @@
+FROM python:3.12-slim@sha256:3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f
+RUN useradd -u 10001 runner
+HEALTHCHECK --interval=30s CMD ["test", "-f", "/opt/runner/entrypoint.py"]
+# expect: SL4002
+USER runner

@@ -1,0 +1,3 @@
+FROM python:3.12-slim@sha256:3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f
+HEALTHCHECK --interval=30s CMD ["test", "-f", "/opt/runner/entrypoint.py"]
+USER 10001:10001
