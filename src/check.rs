@@ -257,8 +257,10 @@ pub fn check_input(linter: &Linter, input: &Input, opts: &Options) -> FileResult
 
 /// Lints text already read.
 pub fn check_source(linter: &Linter, source: SourceFile, opts: &Options) -> FileResult {
+    let path = std::path::Path::new(&*source.name);
     if opts.dockerfiles.contains(&*source.name)
-        || dockerfile::is_dockerfile_name(std::path::Path::new(&*source.name))
+        || dockerfile::is_dockerfile_name(path)
+        || (!input::is_manifest_name(path) && dockerfile::looks_like_dockerfile(&source.text))
     {
         let (findings, _) = lint_dockerfile(linter, &source);
         return FileResult {

@@ -837,12 +837,10 @@ fn json_summary_counts_match() {
             .count();
         assert_eq!(summary[severity], n, "{severity}");
     }
-    let seeds = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(SEEDS))
-        .unwrap()
-        .count();
-    assert_eq!(summary["files"], seeds);
-    assert_eq!(summary["documents"], seeds, "one document per seed");
-    assert_eq!(summary["resources"], seeds, "one resource per seed");
+    let (files, manifests) = seed_counts();
+    assert_eq!(summary["files"], files);
+    assert_eq!(summary["documents"], files, "one document per seed");
+    assert_eq!(summary["resources"], manifests, "one resource per manifest");
 
     let clean = json_of(&check(&["-f", "json", COMPLIANT]));
     assert_eq!(clean["summary"]["findings"], 0);
@@ -947,11 +945,9 @@ fn human_output_has_locations_codes_and_summary() {
     let last = run.stdout.lines().last().unwrap();
     let doc = json_of(&check(&["-f", "json", SEEDS]));
     assert_eq!(last, expected_summary(&doc));
-    let seeds = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(SEEDS))
-        .unwrap()
-        .count();
+    let (files, manifests) = seed_counts();
     assert!(
-        last.contains(&format!("in {seeds} files ({seeds} resources);")),
+        last.contains(&format!("in {files} files ({manifests} resources);")),
         "summary line: {last}"
     );
     let headers = run
@@ -1027,4 +1023,86 @@ fn human_output_names_unreadable_files() {
     assert!(run.stdout.ends_with(
         "1 error, 0 warnings, 0 notes in 1 file (0 resources); policy gvisor-sandbox (enforce)\n"
     ));
+}
+
+/// The seed files (manifests with one object each, and the runner Dockerfile),
+/// and how many of them are manifests.
+fn seed_counts() -> (usize, usize) {
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join(SEEDS),
+        &mut files,
+    );
+    let manifests = files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .count();
+    assert!(
+        manifests < files.len(),
+        "the seeds include the runner Dockerfile"
+    );
+    (files.len(), manifests)
+}
+
+/// A pod whose image a Dockerfile builds: SARIF links the Dockerfile's findings
+/// as related locations (valid against the schema, each with its own region),
+/// and the Dockerfile's own results point into it with their regions.
+#[test]
+fn sarif_links_dockerfile_findings_from_the_pod() {
+    let run = check(&[
+        "-f",
+        "sarif",
+        "-p",
+        "testdata/rules/SL4017/policy.yaml",
+        "testdata/rules/SL4017/findings.yaml",
+        "testdata/rules/SL4017/runner.Dockerfile",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let log: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_valid_sarif(&sarif_validator(), &log);
+    let pod = sarif_result(&log, "SL4017", "testdata/rules/SL4017/findings.yaml");
+    let related = pod["relatedLocations"]
+        .as_array()
+        .expect("related locations");
+    let places: Vec<(String, u64, String)> = related
+        .iter()
+        .map(|r| {
+            let p = &r["physicalLocation"];
+            (
+                p["artifactLocation"]["uri"].as_str().unwrap().to_string(),
+                p["region"]["startLine"].as_u64().unwrap(),
+                r["message"]["text"].as_str().unwrap()[..6].to_string(),
+            )
+        })
+        .collect();
+    let dockerfile = "testdata/rules/SL4017/runner.Dockerfile".to_string();
+    assert_eq!(
+        places,
+        [
+            (dockerfile.clone(), 6, "SL4015".to_string()),
+            (dockerfile.clone(), 9, "SL4002".to_string())
+        ]
+    );
+    // The same two findings are results of their own, at the same places.
+    let own = sarif_result(&log, "SL4002", &dockerfile);
+    assert_eq!(
+        own["locations"][0]["physicalLocation"]["region"],
+        related[1]["physicalLocation"]["region"]
+    );
+    // Findings without an object are told apart by file and message.
+    let prints: BTreeSet<&str> = results(&log)
+        .iter()
+        .map(|r| r["partialFingerprints"]["sandboxLint/v1"].as_str().unwrap())
+        .collect();
+    assert_eq!(prints.len(), results(&log).len());
 }

@@ -137,6 +137,20 @@ pub fn is_dockerfile_name(path: &Path) -> bool {
             .is_some_and(|(stem, ext)| !stem.is_empty() && ext.eq_ignore_ascii_case("dockerfile"))
 }
 
+/// True when a file named neither as a manifest nor as a Dockerfile reads as a
+/// Dockerfile: its first line that is not blank or a comment starts with FROM
+/// or ARG and an argument (which no Kubernetes manifest does).
+pub fn looks_like_dockerfile(text: &str) -> bool {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .and_then(|l| l.split_once(char::is_whitespace))
+        .is_some_and(|(kw, rest)| {
+            (kw.eq_ignore_ascii_case("FROM") || kw.eq_ignore_ascii_case("ARG"))
+                && !rest.trim().is_empty()
+        })
+}
+
 /// Parses a Dockerfile: the model, and what BuildKit would refuse in it (the
 /// rest of the file is still read; a refused instruction is left out).
 pub fn parse(text: &str) -> (Dockerfile, Vec<ParseError>) {

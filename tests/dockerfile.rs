@@ -1,0 +1,212 @@
+//! Dockerfiles through the real binary: how files are recognised (names,
+//! `--dockerfile`, stdin, directory walks), and pods checked against the
+//! Dockerfile that `.sandbox-lint.yaml` says builds their image.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+const DIGEST: &str = "@sha256:3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f";
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Run {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox-lint"))
+        .arg("check")
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run sandbox-lint");
+    let mut pipe = child.stdin.take().unwrap();
+    pipe.write_all(stdin.unwrap_or_default().as_bytes())
+        .unwrap();
+    drop(pipe);
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().expect("exit code"),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// (file, line, code) of each active finding in JSON output.
+fn findings(run: &Run) -> Vec<(String, u64, String)> {
+    let doc: Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr));
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f.get("suppressed").is_none())
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap_or_default().to_string(),
+                f["line"].as_u64().unwrap_or_default(),
+                f["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn root_image() -> String {
+    format!("FROM python:3.12-slim{DIGEST}\nHEALTHCHECK CMD [\"true\"]\nUSER root\n")
+}
+
+/// Names decide: Dockerfile, Dockerfile.*, *.Dockerfile, Containerfile are
+/// Dockerfiles in a directory walk; other names are not read at all.
+#[test]
+fn directory_walks_pick_dockerfiles_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "Dockerfile",
+        "Dockerfile.runner",
+        "runner.Dockerfile",
+        "Containerfile",
+        "notes.txt",
+    ] {
+        std::fs::write(dir.path().join(name), root_image()).unwrap();
+    }
+    let run = run_in(dir.path(), &["-f", "json", "."], None);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let mut files: Vec<String> = findings(&run).into_iter().map(|(f, _, _)| f).collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "./Containerfile",
+            "./Dockerfile",
+            "./Dockerfile.runner",
+            "./runner.Dockerfile"
+        ]
+    );
+}
+
+/// `--dockerfile` reads any file, or stdin, as a Dockerfile; a file given by
+/// path is also read as one when its content starts like one.
+#[test]
+fn dockerfile_flag_reads_any_name_and_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("image.def"), root_image()).unwrap();
+    let run = run_in(
+        dir.path(),
+        &["-f", "json", "--dockerfile", "image.def"],
+        None,
+    );
+    assert_eq!(findings(&run), [("image.def".into(), 3, "SL4001".into())]);
+
+    let run = run_in(
+        dir.path(),
+        &["-f", "json", "--dockerfile", "-"],
+        Some(&root_image()),
+    );
+    assert_eq!(findings(&run), [("<stdin>".into(), 3, "SL4001".into())]);
+
+    // A file given by name that is neither a manifest nor named as a
+    // Dockerfile is read as one when it starts like one.
+    let run = run_in(dir.path(), &["-f", "json", "image.def"], None);
+    assert_eq!(findings(&run), [("image.def".into(), 3, "SL4001".into())]);
+    // A manifest never is, whatever it holds.
+    std::fs::write(dir.path().join("image.yaml"), root_image()).unwrap();
+    let run = run_in(dir.path(), &["-f", "json", "image.yaml"], None);
+    let codes: Vec<String> = findings(&run).into_iter().map(|(_, _, c)| c).collect();
+    assert_eq!(codes, ["SL9005"]);
+}
+
+/// A Dockerfile BuildKit would refuse exits 2, with the other findings still
+/// reported, and the other inputs still checked.
+#[test]
+fn a_refused_dockerfile_exits_2_and_hides_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        format!("FROM python:3.12-slim{DIGEST}\nHEALTHCHECK NONE\nFOO bar\nUSER root\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("other.Dockerfile"), root_image()).unwrap();
+    let run = run_in(dir.path(), &["-f", "json", "."], None);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        findings(&run),
+        [
+            ("./Dockerfile".into(), 2, "SL4003".into()),
+            ("./Dockerfile".into(), 3, "SL9011".into()),
+            ("./Dockerfile".into(), 4, "SL4001".into()),
+            ("./other.Dockerfile".into(), 3, "SL4001".into()),
+        ]
+    );
+}
+
+/// `images` in `.sandbox-lint.yaml` maps an image to a Dockerfile relative to
+/// the configuration file: pods running it are checked against its USER, and
+/// link its findings; the Dockerfile need not be among the inputs.
+#[test]
+fn configured_images_link_pods_to_their_dockerfiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    std::fs::create_dir_all(repo.join("images/runner")).unwrap();
+    std::fs::create_dir_all(repo.join("deploy")).unwrap();
+    std::fs::write(
+        repo.join("images/runner/Dockerfile"),
+        format!(
+            "FROM python:3.12-slim{DIGEST}\nRUN useradd -u 10001 runner\nHEALTHCHECK CMD [\"true\"]\nUSER runner\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join(".sandbox-lint.yaml"),
+        "images:\n  ghcr.io/acme/runner: images/runner/Dockerfile\n",
+    )
+    .unwrap();
+    let pod = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/compliant/ok-runner-pod.yaml"),
+    )
+    .unwrap();
+    let image = pod
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("image: "))
+        .unwrap()
+        .to_string();
+    // The compliant pod sets runAsUser, so only the link to the Dockerfile's
+    // finding (its named USER) is reported.
+    std::fs::write(
+        repo.join("deploy/pod.yaml"),
+        pod.replacen(&image, &format!("ghcr.io/acme/runner:1.0{DIGEST}"), 1),
+    )
+    .unwrap();
+    let run = run_in(&repo.join("deploy"), &["-f", "json", "pod.yaml"], None);
+    let got = findings(&run);
+    assert_eq!(got.len(), 1, "{got:?}\n{}", run.stderr);
+    assert_eq!(got[0].2, "SL4017");
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let related = &doc["findings"][0]["related"][0];
+    assert!(
+        related["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("images/runner/Dockerfile"),
+        "{related}"
+    );
+    assert_eq!(related["line"], 4);
+
+    // Without runAsUser, runAsNonRoot and a named USER: the pod would not start.
+    let no_uid = std::fs::read_to_string(repo.join("deploy/pod.yaml"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("runAsUser:"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(repo.join("deploy/pod.yaml"), no_uid).unwrap();
+    let run = run_in(&repo.join("deploy"), &["-f", "json", "pod.yaml"], None);
+    let codes: Vec<String> = findings(&run).into_iter().map(|(_, _, c)| c).collect();
+    assert!(codes.contains(&"SL4016".to_string()), "{codes:?}");
+}
