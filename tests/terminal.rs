@@ -36,9 +36,13 @@ fn short_format_is_one_line_per_finding() {
         lines[0],
         "testdata/seeds/complete-pod.yaml:45:12: SL1019 container \"runner\" uses the mutable tag `latest` (gcr.io/plue-prod/runner:latest) [error, image-tag]"
     );
-    assert_eq!(lines.len(), 6, "5 findings and the summary: {text}");
+    assert_eq!(
+        lines[3],
+        "testdata/seeds/runner-python/Dockerfile:14:6: SL4002 USER runner gives a user `runner` by name: the kubelet cannot verify runAsNonRoot against a name and will not start the pod unless it sets runAsUser [error, image-numeric-user]"
+    );
+    assert_eq!(lines.len(), 9, "8 findings and the summary: {text}");
     assert!(
-        lines[5].starts_with("5 errors, 0 warnings, 0 notes in 4 files"),
+        lines[8].starts_with("6 errors, 1 warning, 1 note in 5 files (4 resources)"),
         "{text}"
     );
 
