@@ -211,6 +211,11 @@ exclude:
 # (error, warning, info, never).
 # format: human
 # failOn: error
+
+# Images built by Dockerfiles of this repository (paths relative to this file):
+# pods running them are checked against the Dockerfile's USER and findings.
+# images:
+#   ghcr.io/acme/runner: images/runner/Dockerfile
 "#;
 
 #[cfg(test)]
