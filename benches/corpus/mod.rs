@@ -15,6 +15,8 @@
 //! Files hold 1-20 `---`-separated documents. Everything is derived from one
 //! seed through a SplitMix64 generator, so the same seed gives the same bytes.
 
+pub mod dockerfiles;
+
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
