@@ -210,3 +210,102 @@ fn configured_images_link_pods_to_their_dockerfiles() {
     let codes: Vec<String> = findings(&run).into_iter().map(|(_, _, c)| c).collect();
     assert!(codes.contains(&"SL4016".to_string()), "{codes:?}");
 }
+
+/// Bad input never panics: every prefix of every Dockerfile fixture (cut at
+/// each character), and random soup of the characters that steer the lexer
+/// (continuations, here-document markers, quotes, variables, flags), are
+/// parsed and linted in-process.
+#[test]
+fn truncated_and_random_dockerfiles_never_panic() {
+    use sandbox_lint::check::lint_dockerfile;
+    use sandbox_lint::linter::Linter;
+    use sandbox_lint::source::SourceFile;
+
+    let linter = Linter::with_default_policy();
+    let mut texts = Vec::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/rules");
+    for dir in std::fs::read_dir(&root).unwrap() {
+        for f in std::fs::read_dir(dir.unwrap().path()).unwrap() {
+            let p = f.unwrap().path();
+            if sandbox_lint::dockerfile::is_dockerfile_name(&p) {
+                texts.push(std::fs::read_to_string(&p).unwrap());
+            }
+        }
+    }
+    assert!(
+        texts.len() > 40,
+        "Dockerfile fixtures found: {}",
+        texts.len()
+    );
+    let mut cases = 0;
+    for text in &texts {
+        for (i, _) in text.char_indices() {
+            let source = SourceFile::new("Dockerfile", &text[..i]);
+            let _ = lint_dockerfile(&linter, &source);
+            cases += 1;
+        }
+    }
+    const PIECES: &[&str] = &[
+        "FROM ",
+        "RUN ",
+        "USER ",
+        "ARG ",
+        "ENV ",
+        "COPY ",
+        "ADD ",
+        "HEALTHCHECK ",
+        "\n",
+        "\\\n",
+        "`\n",
+        "<<",
+        "<<-",
+        "EOF",
+        "'",
+        "\"",
+        "$",
+        "${",
+        "}",
+        ":-",
+        "=",
+        "--chown=",
+        "--mount=",
+        "#",
+        "# escape=`\n",
+        " ",
+        "\t",
+        "[",
+        "]",
+        ",",
+        "é",
+        "\u{feff}",
+        "&&",
+        "|",
+        ";",
+        ">",
+        "0",
+        "root",
+        "AS ",
+        "x",
+    ];
+    let mut state: u64 = 0x5eed;
+    for _ in 0..20_000 {
+        let mut text = String::new();
+        for _ in 0..(state % 40) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            text.push_str(PIECES[(state % PIECES.len() as u64) as usize]);
+        }
+        let source = SourceFile::new("Dockerfile", text.as_str());
+        let (findings, _) = lint_dockerfile(&linter, &source);
+        for f in findings {
+            let loc = f.location.expect("every Dockerfile finding has a location");
+            assert!(
+                loc.start <= loc.end && loc.end <= text.len(),
+                "{text:?}: {loc:?}"
+            );
+        }
+        cases += 1;
+    }
+    assert!(cases > 20_000);
+}

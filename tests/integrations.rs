@@ -241,7 +241,17 @@ fn git(dir: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// The README's hook snippet, pointed at this checkout: a non-compliant pod is blocked with our message, a compliant one passes.
+/// A runner image ending with `user`.
+fn dockerfile(user: &str) -> String {
+    format!(
+        "FROM python:3.12-slim@sha256:{}\nRUN useradd -u 10001 runner\nHEALTHCHECK CMD [\"true\"]\n{user}\n",
+        "3f".repeat(32)
+    )
+}
+
+/// The README's hook snippet, pointed at this checkout: a non-compliant pod and
+/// a Dockerfile running as root are blocked with our messages (the Dockerfile's
+/// `.dockerignore` twin is not checked), compliant ones pass.
 #[test]
 fn pre_commit_hook_blocks_non_compliant_manifests() {
     let pre_commit = pre_commit();
@@ -252,7 +262,7 @@ fn pre_commit_hook_blocks_non_compliant_manifests() {
     std::fs::write(
         root.join(".pre-commit-config.yaml"),
         format!(
-            "repos:\n- repo: {}\n  rev: {}\n  hooks:\n  - id: sandbox-lint\n",
+            "repos:\n- repo: {}\n  rev: {}\n  hooks:\n  - id: sandbox-lint\n  - id: sandbox-lint-dockerfile\n",
             checkout().display(),
             rev.trim()
         ),
@@ -266,6 +276,9 @@ fn pre_commit_hook_blocks_non_compliant_manifests() {
     ok(&install, "pre-commit install");
     std::fs::write(root.join("runner.yaml"), latest()).unwrap();
     std::fs::write(root.join("values.yaml"), "replicaCount: 1\n").unwrap();
+    std::fs::create_dir_all(root.join("image")).unwrap();
+    std::fs::write(root.join("image/Dockerfile"), dockerfile("USER root")).unwrap();
+    std::fs::write(root.join("image/Dockerfile.dockerignore"), "*.pyc\n").unwrap();
     ok(&git(root, &["add", "."]), "git add");
     let blocked = git(root, &["commit", "-q", "-m", "bad"]);
     let output = format!(
@@ -285,8 +298,18 @@ fn pre_commit_hook_blocks_non_compliant_manifests() {
         !output.contains("values.yaml"),
         "notes are quiet in the hook: {output}"
     );
+    assert!(
+        output.contains("image/Dockerfile:4:6: SL4001 USER root"),
+        "the Dockerfile hook reports the root user: {output}"
+    );
+    assert!(!output.contains("dockerignore"), "{output}");
 
     std::fs::write(root.join("runner.yaml"), POD).unwrap();
+    std::fs::write(
+        root.join("image/Dockerfile"),
+        dockerfile("USER 10001:10001"),
+    )
+    .unwrap();
     ok(&git(root, &["add", "."]), "git add");
     let passed = git(root, &["commit", "-q", "-m", "good"]);
     ok(&passed, "the compliant commit");

@@ -3,8 +3,8 @@
 //!
 //! Every file starts from a compliant runner image (digest-pinned base, useradd
 //! with a uid, HEALTHCHECK, numeric USER) padded with 3-150 harmless
-//! instructions of the kinds real images have (continued RUN lines, heredoc
-//! scripts, COPY, ENV, LABEL, comments, optional build stages); 30% stay
+//! instructions of the kinds real images have (continued RUN lines, optionally
+//! heredoc scripts, COPY, ENV, LABEL, comments, optional build stages); 30% stay
 //! compliant, the others get one to three flaws drawn from a table whose
 //! entries name the code they must produce.
 
@@ -31,9 +31,10 @@ const BASES: &[&str] = &[
     "alpine:3.20",
 ];
 
-/// Harmless instructions for the final stage (nothing a rule reports).
-fn filler(rng: &mut Rng, out: &mut String) {
-    match rng.below(9) {
+/// Harmless instructions for the final stage (nothing a rule reports); the
+/// last two kinds use here-documents, only when `heredocs` is set.
+fn filler(rng: &mut Rng, heredocs: bool, out: &mut String) {
+    match rng.below(if heredocs { 9 } else { 6 }) {
         0 => out.push_str(&format!(
             "COPY src/module_{}.py /opt/runner/lib/\n",
             rng.below(500)
@@ -51,11 +52,11 @@ fn filler(rng: &mut Rng, out: &mut String) {
         4 => out.push_str(
             "RUN apt-get update \\\n    && apt-get install -y --no-install-recommends \\\n        ca-certificates \\\n        curl \\\n    && rm -rf /var/lib/apt/lists/*\n",
         ),
-        5 => out.push_str("RUN pip install --no-cache-dir requests==2.32.3 pydantic==2.9.2\n"),
-        6 => out.push_str(
+        5 => out.push_str(&format!("EXPOSE {}\n", 8000 + rng.below(1000))),
+        6 => out.push_str("RUN pip install --no-cache-dir requests==2.32.3 pydantic==2.9.2\n"),
+        7 => out.push_str(
             "RUN <<EOT\nset -eu\nmkdir -p /opt/runner/cache\nchmod 755 /opt/runner/cache\nEOT\n",
         ),
-        7 => out.push_str(&format!("EXPOSE {}\n", 8000 + rng.below(1000))),
         _ => out.push_str(
             "RUN python3 - <<'PY'\nimport compileall\ncompileall.compile_dir('/opt/runner', quiet=1)\nPY\n",
         ),
@@ -138,8 +139,10 @@ impl Flaw {
     }
 }
 
-/// Generates `count` Dockerfiles.
-pub fn generate(rng: &mut Rng, count: usize) -> Vec<GeneratedDockerfile> {
+/// Generates `count` Dockerfiles; with `heredocs`, some RUN scripts are
+/// here-documents (which hadolint 2.x cannot parse, so its comparison runs
+/// without them).
+pub fn generate(rng: &mut Rng, count: usize, heredocs: bool) -> Vec<GeneratedDockerfile> {
     (0..count)
         .map(|i| {
             let mut flaws: Vec<Flaw> = Vec::new();
@@ -178,7 +181,7 @@ pub fn generate(rng: &mut Rng, count: usize) -> Vec<GeneratedDockerfile> {
             let size = rng.weighted(&[(3usize, 40), (20, 35), (60, 20), (150, 5)]);
             let mut inserts: Vec<&str> = flaws.iter().filter_map(|f| f.instruction()).collect();
             for n in 0..rng.range(size / 2, size) {
-                filler(rng, &mut text);
+                filler(rng, heredocs, &mut text);
                 if n % 7 == 3
                     && let Some(flaw) = inserts.pop()
                 {

@@ -124,6 +124,10 @@ pub fn is_dockerfile_name(path: &Path) -> bool {
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
         return false;
     };
+    // `Dockerfile.dockerignore` is the ignore file BuildKit pairs with a Dockerfile.
+    if name.to_ascii_lowercase().ends_with(".dockerignore") {
+        return false;
+    }
     let stem_is = |base: &str| {
         name.eq_ignore_ascii_case(base)
             || name
@@ -629,7 +633,14 @@ mod tests {
         ] {
             assert!(is_dockerfile_name(Path::new(yes)), "{yes}");
         }
-        for no in ["Dockerfiles", "x.yaml", ".Dockerfile", "Dockerfile-old"] {
+        for no in [
+            "Dockerfiles",
+            "x.yaml",
+            ".Dockerfile",
+            "Dockerfile-old",
+            "Dockerfile.dockerignore",
+            "runner.Dockerfile.dockerignore",
+        ] {
             assert!(!is_dockerfile_name(Path::new(no)), "{no}");
         }
     }
