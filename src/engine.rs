@@ -41,6 +41,29 @@ struct Active {
     check: Box<dyn crate::rule::Check>,
 }
 
+impl Active {
+    /// A report of this rule as a finding.
+    fn finding(
+        &self,
+        report: Report,
+        object: Option<std::sync::Arc<ObjectRef>>,
+        location: Option<Location>,
+    ) -> Finding {
+        Finding {
+            code: self.def.meta.code,
+            name: self.def.meta.name,
+            severity: self.severity,
+            message: report.message,
+            help: report.help,
+            pointer: report.pointer,
+            object,
+            location,
+            suppressed: None,
+            related: report.related,
+        }
+    }
+}
+
 /// Compiled rules, ready to lint any number of objects from any number of threads.
 pub struct Engine {
     active: Vec<Active>,
@@ -175,18 +198,7 @@ impl Engine {
         for rule in &self.active {
             rule.check.check_workload(&mut cx, &workload);
             for report in cx.take() {
-                out.push(Finding {
-                    code: rule.def.meta.code,
-                    name: rule.def.meta.name,
-                    severity: rule.severity,
-                    message: report.message,
-                    help: report.help,
-                    pointer: report.pointer,
-                    object: Some(object.clone()),
-                    location: None,
-                    suppressed: None,
-                    related: report.related,
-                });
+                out.push(rule.finding(report, Some(object.clone()), None));
             }
         }
         out
@@ -199,19 +211,8 @@ impl Engine {
         for rule in &self.active {
             rule.check.check_dockerfile(&mut cx, d);
             for report in cx.take() {
-                let span = report.span.unwrap_or_default();
-                out.push(Finding {
-                    code: rule.def.meta.code,
-                    name: rule.def.meta.name,
-                    severity: rule.severity,
-                    message: report.message,
-                    help: report.help,
-                    pointer: report.pointer,
-                    object: None,
-                    location: Some(Location::of(source, span)),
-                    suppressed: None,
-                    related: report.related,
-                });
+                let at = Location::of(source, report.span.unwrap_or_default());
+                out.push(rule.finding(report, None, Some(at)));
             }
         }
         out
