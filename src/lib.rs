@@ -11,6 +11,7 @@ pub mod images;
 pub mod input;
 pub mod linter;
 pub mod load;
+pub mod netpol;
 pub mod pointer;
 pub mod policy;
 pub mod quantity;
