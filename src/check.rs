@@ -155,17 +155,7 @@ pub fn run(linter: &Linter, paths: &[PathBuf], opts: &Options) -> RunResult {
             .collect();
         linter.set_namespace_labels(labels);
     }
-    // Pods whose images are built by a Dockerfile of the repository are checked
-    // against it: read those Dockerfiles first.
-    let mut images = opts.images.clone();
-    for (pattern, path) in linter.image_map() {
-        if !images.iter().any(|(p, _)| *p == pattern) {
-            images.push((pattern, PathBuf::from(path)));
-        }
-    }
-    if !images.is_empty() {
-        linter.set_images(load_images(linter, &images, opts));
-    }
+    prepare_images(linter, opts);
     if let Some(p) = &opts.progress {
         p.total
             .store(inputs.len(), std::sync::atomic::Ordering::Relaxed);
@@ -320,9 +310,24 @@ pub fn lint_dockerfile(linter: &Linter, source: &SourceFile) -> (Vec<Finding>, D
     (findings, d)
 }
 
+/// Pods whose images are built by a Dockerfile of the repository are checked
+/// against it: reads the Dockerfiles that `opts.images` and the policies map
+/// (the configuration's mapping first) and hands them to the linter.
+pub fn prepare_images(linter: &Linter, opts: &Options) {
+    let mut images = opts.images.clone();
+    for (pattern, path) in linter.image_map() {
+        if !images.iter().any(|(p, _)| *p == pattern) {
+            images.push((pattern, PathBuf::from(path)));
+        }
+    }
+    if !images.is_empty() {
+        linter.set_images(load_images(linter, &images, opts));
+    }
+}
+
 /// Reads and lints the Dockerfiles that build the run's images, and keeps
 /// what the pod rules need of each.
-pub fn load_images(linter: &Linter, map: &[(String, PathBuf)], opts: &Options) -> ImageIndex {
+fn load_images(linter: &Linter, map: &[(String, PathBuf)], opts: &Options) -> ImageIndex {
     let mut index = ImageIndex::default();
     let mut seen: Vec<(PathBuf, Arc<ImageFacts>)> = Vec::new();
     for (pattern, path) in map {
@@ -337,30 +342,24 @@ pub fn load_images(linter: &Linter, map: &[(String, PathBuf)], opts: &Options) -
                 let (findings, d) = lint_dockerfile(linter, &source);
                 match d.final_stage() {
                     None => Err("it defines no build stage".to_string()),
-                    Some(stage) => {
-                        let effective = d.effective(stage);
-                        Ok(Built {
-                            user: effective.user.and_then(|i| match &i.kind {
-                                dockerfile::Kind::User { user, resolved } => Some(FinalUser {
-                                    raw: user.text.clone(),
-                                    resolved: resolved.clone(),
-                                    location: location(&source, user.span),
-                                }),
-                                _ => None,
-                            }),
-                            from: location(&source, stage.from.image.span),
-                            findings: findings
-                                .iter()
-                                .filter(|f| f.is_active())
-                                .filter_map(|f| {
-                                    Some(Related {
-                                        location: f.location.clone()?,
-                                        message: format!("{} {}", f.code, f.message),
-                                    })
+                    Some(stage) => Ok(Built {
+                        user: d.final_user().map(|(user, resolved)| FinalUser {
+                            raw: user.text.clone(),
+                            resolved: resolved.clone(),
+                            location: location(&source, user.span),
+                        }),
+                        from: location(&source, stage.from.image.span),
+                        findings: findings
+                            .iter()
+                            .filter(|f| f.is_active())
+                            .filter_map(|f| {
+                                Some(Related {
+                                    location: f.location.clone()?,
+                                    message: format!("{} {}", f.code, f.message),
                                 })
-                                .collect(),
-                        })
-                    }
+                            })
+                            .collect(),
+                    }),
                 }
             }
         };

@@ -190,24 +190,14 @@ impl Linter {
                         && ex.namespaces.is_empty()
                         && ex.images.is_empty()
                         && ex.label_selector.is_none()
-                        && ex
-                            .rules
-                            .iter()
-                            .any(|x| rules::find(x).is_some_and(|d| d.meta.code == f.code))
-                        && ex
-                            .expires
-                            .as_deref()
-                            .and_then(policy::parse_date)
-                            .is_none_or(|d| d >= self.today)
+                        && !ex.rules.is_empty()
+                        && names_rule(ex, &f)
+                        && self.is_live(ex)
                 });
                 if let Some((i, ex)) = live
                     && !unsuppressible(f.code)
                 {
-                    f.suppressed = Some(Suppressed {
-                        kind: SuppressionKind::Exemption,
-                        reason: ex.reason.clone(),
-                        source: format!("policy {}, exemption {}", a.policy.name, i + 1),
-                    });
+                    f.suppressed = Some(exempted(&a.policy, i, ex));
                 }
                 merge(&mut out, f);
             }
@@ -246,12 +236,12 @@ impl Linter {
         json: Option<&serde_json::Value>,
     ) -> Vec<Finding> {
         let mut out: Vec<Finding> = Vec::new();
+        let images = self.images.read().ok().map(|i| Arc::clone(&i));
+        let images = images.as_deref().filter(|i| !i.is_empty());
         for a in &self.active {
             if !matches(&a.policy, resource, self) {
                 continue;
             }
-            let images = self.images.read().ok().map(|i| Arc::clone(&i));
-            let images = images.as_deref().filter(|i| !i.is_empty());
             let mut found = a.engine.lint_resource_with(resource, images);
             if let Some(json) = json {
                 for c in &a.policy.custom_rules {
@@ -288,6 +278,14 @@ fn merge(out: &mut Vec<Finding>, f: Finding) {
 }
 
 impl Linter {
+    /// True unless the exemption's `expires` date has passed.
+    fn is_live(&self, ex: &Exemption) -> bool {
+        ex.expires
+            .as_deref()
+            .and_then(policy::parse_date)
+            .is_none_or(|d| d >= self.today)
+    }
+
     /// Findings about the policies themselves: exemptions past their date.
     pub fn policy_findings(&self) -> Vec<Finding> {
         let mut out = Vec::new();
@@ -296,7 +294,7 @@ impl Linter {
                 let Some(expires) = ex.expires.as_deref() else {
                     continue;
                 };
-                if policy::parse_date(expires).is_none_or(|d| d >= self.today) {
+                if self.is_live(ex) {
                     continue;
                 }
                 let report = Report {
@@ -343,18 +341,10 @@ impl Linter {
                 continue;
             }
             let live = a.policy.exemptions.iter().enumerate().find(|(_, ex)| {
-                ex.expires
-                    .as_deref()
-                    .and_then(policy::parse_date)
-                    .is_none_or(|d| d >= self.today)
-                    && exemption_applies(ex, r, f, &images, &self.default_namespace)
+                self.is_live(ex) && exemption_applies(ex, r, f, &images, &self.default_namespace)
             });
             if let Some((i, ex)) = live {
-                f.suppressed = Some(Suppressed {
-                    kind: SuppressionKind::Exemption,
-                    reason: ex.reason.clone(),
-                    source: format!("policy {}, exemption {}", a.policy.name, i + 1),
-                });
+                f.suppressed = Some(exempted(&a.policy, i, ex));
             }
         }
         let Some(allow) = &a.policy.annotation_suppressions else {
@@ -437,6 +427,22 @@ fn glob(pattern: &str, value: &str) -> bool {
     }
 }
 
+/// True when the exemption lists the finding's rule (by code or name).
+fn names_rule(ex: &Exemption, f: &Finding) -> bool {
+    ex.rules.iter().any(|x| {
+        x == f.code || x == f.name || rules::find(x).is_some_and(|d| d.meta.code == f.code)
+    })
+}
+
+/// How a finding covered by exemption `i` of `policy` is marked.
+fn exempted(policy: &Policy, i: usize, ex: &Exemption) -> Suppressed {
+    Suppressed {
+        kind: SuppressionKind::Exemption,
+        reason: ex.reason.clone(),
+        source: format!("policy {}, exemption {}", policy.name, i + 1),
+    }
+}
+
 /// True when every criterion the exemption sets holds for this finding.
 fn exemption_applies(
     ex: &Exemption,
@@ -446,10 +452,7 @@ fn exemption_applies(
     default_namespace: &str,
 ) -> bool {
     let ns = r.namespace.as_deref().unwrap_or(default_namespace);
-    (ex.rules.is_empty()
-        || ex.rules.iter().any(|x| {
-            x == f.code || x == f.name || rules::find(x).is_some_and(|d| d.meta.code == f.code)
-        }))
+    (ex.rules.is_empty() || names_rule(ex, f))
         && (ex.namespaces.is_empty() || ex.namespaces.iter().any(|n| n == ns))
         && (ex.names.is_empty() || ex.names.iter().any(|n| glob(n, &r.name)))
         && (ex.images.is_empty() || images.iter().any(|i| ex.images.iter().any(|p| glob(p, i))))

@@ -77,18 +77,7 @@ fn linter_for(path: &Path, text: &str) -> Option<Linter> {
     let policy = policy.unwrap_or_else(|e| panic!("{}: policy {name}: {e:?}", path.display()));
     let linter = Linter::new(vec![policy]).unwrap();
     // Policies that map images to Dockerfiles: read those first, as `check` does.
-    let map: Vec<(String, PathBuf)> = linter
-        .image_map()
-        .into_iter()
-        .map(|(pattern, file)| (pattern, PathBuf::from(file)))
-        .collect();
-    if !map.is_empty() {
-        linter.set_images(sandbox_lint::check::load_images(
-            &linter,
-            &map,
-            &Options::default(),
-        ));
-    }
+    sandbox_lint::check::prepare_images(&linter, &Options::default());
     Some(linter)
 }
 

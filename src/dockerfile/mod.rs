@@ -548,6 +548,15 @@ impl Dockerfile {
         self.stages.last()
     }
 
+    /// The final stage's effective USER as written and as resolved, if any USER
+    /// sets it (in the final stage or the stages it builds on).
+    pub fn final_user(&self) -> Option<(&Word, &Result<String, Unresolved>)> {
+        match &self.effective(self.final_stage()?).user?.kind {
+            Kind::User { user, resolved } => Some((user, resolved)),
+            _ => None,
+        }
+    }
+
     /// What a stage inherits and sets: USER and HEALTHCHECK through `FROM <stage>`.
     pub fn effective<'a>(&'a self, stage: &'a Stage) -> Effective<'a> {
         let mut chain = vec![stage];

@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::dockerfile::{Dockerfile, Instruction, Kind, UserSpec, Word};
+use crate::dockerfile::{Dockerfile, Kind, UserSpec, Word};
 use crate::rule::{Cx, NoParams};
 
 use super::{final_chain, operands, runs};
@@ -31,23 +31,17 @@ crate::declare_rule! {
     }
 }
 
-/// The final stage's effective USER instruction and its resolved value.
-fn final_user(d: &Dockerfile) -> Option<(&Instruction, &Word, Result<&str, String>)> {
-    let stage = d.final_stage()?;
-    let i = d.effective(stage).user?;
-    match &i.kind {
-        Kind::User { user, resolved } => {
-            Some((i, user, resolved.as_deref().map_err(|e| e.to_string())))
-        }
-        _ => None,
-    }
+/// The final stage's effective USER and its resolved value (or why it has none).
+fn final_user(d: &Dockerfile) -> Option<(&Word, Result<&str, String>)> {
+    let (user, resolved) = d.final_user()?;
+    Some((user, resolved.as_deref().map_err(|e| e.to_string())))
 }
 
 fn non_root_user(_: &NoParams, cx: &mut Cx, d: &Dockerfile) {
     let Some(stage) = d.final_stage() else {
         return;
     };
-    let Some((_, user, resolved)) = final_user(d) else {
+    let Some((user, resolved)) = final_user(d) else {
         cx.report_at(
             stage.from.image.span,
             format!(
@@ -113,7 +107,7 @@ crate::declare_rule! {
 }
 
 fn numeric_user(_: &NoParams, cx: &mut Cx, d: &Dockerfile) {
-    let Some((_, user, Ok(value))) = final_user(d) else {
+    let Some((user, Ok(value))) = final_user(d) else {
         return;
     };
     let spec = UserSpec::parse(value);
@@ -300,7 +294,7 @@ crate::declare_rule! {
 }
 
 fn runtime_user_owns_code(p: &OwnsCodeParams, cx: &mut Cx, d: &Dockerfile) {
-    let Some((_, user, Ok(value))) = final_user(d) else {
+    let Some((user, Ok(value))) = final_user(d) else {
         return;
     };
     let spec = UserSpec::parse(value);

@@ -11,7 +11,7 @@ pub mod seccomp;
 pub mod service_account;
 pub mod volumes;
 
-use k8s_openapi::api::core::v1::{PodSecurityContext, SecurityContext};
+use k8s_openapi::api::core::v1::{PodSecurityContext, SecurityContext, Volume, VolumeProjection};
 
 use crate::pointer::Pointer;
 use crate::resource::{ContainerView, PodView};
@@ -116,6 +116,14 @@ pub(crate) fn each_container<T>(
             cx.report(ptr, format!("{} {problem}", c.label()));
         }
     }
+}
+
+/// The sources of a projected volume (none for other volumes).
+pub(crate) fn projected_sources(v: &Volume) -> &[VolumeProjection] {
+    v.projected
+        .as_ref()
+        .and_then(|p| p.sources.as_deref())
+        .unwrap_or_default()
 }
 
 /// Reports every hostPath volume (the checklist's rule and the Pod Security one alike).

@@ -24,11 +24,7 @@ crate::declare_rule! {
 
 fn check(_: &NoParams, cx: &mut Cx, w: &Workload<'_>) {
     for (i, v) in w.pod.spec.volumes.iter().flatten().enumerate() {
-        let sources = v
-            .projected
-            .as_ref()
-            .and_then(|p| p.sources.as_deref())
-            .unwrap_or_default();
+        let sources = super::projected_sources(v);
         for (j, src) in sources.iter().enumerate() {
             if src.service_account_token.is_some() {
                 cx.report(

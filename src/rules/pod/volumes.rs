@@ -255,11 +255,7 @@ fn secret_volumes(_: &NoParams, cx: &mut Cx, w: &Workload<'_>) {
                 format!("volume \"{}\" mounts Secret {name} as files", v.name),
             );
         }
-        let sources = v
-            .projected
-            .as_ref()
-            .and_then(|p| p.sources.as_deref())
-            .unwrap_or_default();
+        let sources = super::projected_sources(v);
         for (j, src) in sources.iter().enumerate() {
             if let Some(s) = &src.secret {
                 cx.report(
