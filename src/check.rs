@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::cluster::{self, Cluster};
 use crate::dockerfile::{self, Dockerfile};
 use crate::finding::{Finding, Location, ObjectRef, Related};
 use crate::images::{Built, FinalUser, ImageFacts, ImageIndex};
@@ -32,6 +33,9 @@ pub struct Options {
     /// Image patterns and the Dockerfiles that build them, besides those the
     /// policies map (paths as they are to be opened).
     pub images: Vec<(String, PathBuf)>,
+    /// Files and directories whose objects are looked up by cross-resource
+    /// rules but not judged (`--context`).
+    pub context: Vec<PathBuf>,
 }
 
 /// How far a run is: files found and files done.
@@ -119,6 +123,7 @@ pub fn run(linter: &Linter, paths: &[PathBuf], opts: &Options) -> RunResult {
                     help: None,
                     span: None,
                     related: Vec::new(),
+                    unverified: false,
                 },
                 None,
             )?;
@@ -134,44 +139,101 @@ pub fn run(linter: &Linter, paths: &[PathBuf], opts: &Options) -> RunResult {
         .collect();
     let mut orphans: Vec<Finding> = orphans;
     orphans.extend(linter.policy_findings());
-    // Policies that select by namespace labels need every Namespace object of the
-    // run before any object is judged: a first, parse-only pass (stdin is read
-    // once and kept for the second pass).
-    let mut stdin: Option<Result<SourceFile, input::ReadError>> = None;
-    if linter.needs_namespace_labels() {
-        if inputs.contains(&Input::Stdin) {
-            stdin = Some(input::read(&Input::Stdin, opts.limits.max_file_bytes));
-        }
-        let labels = inputs
-            .par_iter()
-            .map(|i| {
-                let source = match (i, &stdin) {
-                    (Input::Stdin, Some(s)) => s.clone().ok(),
-                    _ => input::read(i, opts.limits.max_file_bytes).ok(),
-                };
-                source.map_or_else(Vec::new, |s| namespaces_in(&s, &opts.limits))
-            })
-            .flatten()
-            .collect();
-        linter.set_namespace_labels(labels);
-    }
-    prepare_images(linter, opts);
+    // Cross-resource rules need the run's Namespaces, NetworkPolicies,
+    // ServiceAccounts, bindings and RuntimeClasses before any object is judged:
+    // a first pass parses the files that may hold them (and every --context
+    // file). NetworkPolicies and bindings are judged against every pod of the
+    // run, so their files are judged last, once the other files' pods are known.
     if let Some(p) = &opts.progress {
         p.total
             .store(inputs.len(), std::sync::atomic::Ordering::Relaxed);
     }
-    let files = inputs
+    let stdin: Option<Result<SourceFile, input::ReadError>> = inputs
+        .contains(&Input::Stdin)
+        .then(|| input::read(&Input::Stdin, opts.limits.max_file_bytes));
+    let context = context_inputs(&opts.context, &inputs, &mut orphans, linter);
+    let default_ns = linter.default_namespace().to_string();
+    let prepass: Vec<(Cluster, Option<SourceFile>)> = inputs
         .par_iter()
         .map(|i| {
-            let result = match (i, &stdin) {
-                (Input::Stdin, Some(Ok(source))) => check_source(linter, source.clone(), opts),
-                _ => check_input(linter, i, opts),
+            let source = match (i, &stdin) {
+                (Input::Stdin, Some(s)) => s.clone().ok(),
+                _ => input::read(i, opts.limits.max_file_bytes).ok(),
             };
-            if let Some(p) = &opts.progress {
-                p.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(source) = source else {
+                return (Cluster::default(), None);
+            };
+            if !cluster::may_hold_indexed_kinds(&source.text) || is_dockerfile(&source, opts) {
+                return (Cluster::default(), None);
             }
-            result
+            let loaded = load_text(&source.text, &opts.limits);
+            let deferred = loaded
+                .docs
+                .iter()
+                .flat_map(|d| &d.resources)
+                .any(cluster::defers);
+            let keep = if deferred { Keep::All } else { Keep::NoPods };
+            let facts = facts_of(&source, &loaded, &default_ns, keep);
+            (facts, deferred.then_some(source))
         })
+        .collect();
+    let mut facts = Cluster::default();
+    let mut deferred: Vec<Option<SourceFile>> = Vec::with_capacity(inputs.len());
+    for (f, source) in prepass {
+        facts.merge(f);
+        deferred.push(source);
+    }
+    let context_facts: Vec<Cluster> = context
+        .par_iter()
+        .filter_map(|i| input::read(i, opts.limits.max_file_bytes).ok())
+        .filter(|source| !is_dockerfile(source, opts))
+        .map(|source| {
+            let loaded = load_text(&source.text, &opts.limits);
+            facts_of(&source, &loaded, &default_ns, Keep::All)
+        })
+        .collect();
+    for f in context_facts {
+        facts.merge(f);
+    }
+    let any_deferred = deferred.iter().any(Option::is_some);
+    linter.set_cluster(facts.clone());
+    prepare_images(linter, opts);
+    let done = |result: (FileResult, Cluster)| {
+        if let Some(p) = &opts.progress {
+            p.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        result
+    };
+    let first: Vec<Option<(FileResult, Cluster)>> = inputs
+        .par_iter()
+        .zip(deferred.par_iter())
+        .map(|(i, later)| {
+            if later.is_some() {
+                return None;
+            }
+            let read = match (i, &stdin) {
+                (Input::Stdin, Some(read)) => read.clone(),
+                _ => input::read(i, opts.limits.max_file_bytes),
+            };
+            Some(done(check_read(linter, i, read, opts, any_deferred)))
+        })
+        .collect();
+    let mut files: Vec<Option<FileResult>> = Vec::with_capacity(inputs.len());
+    if any_deferred {
+        for (_, pods) in first.iter().flatten() {
+            facts.merge(pods.clone());
+        }
+        linter.set_cluster(facts);
+    }
+    files.extend(first.into_iter().map(|r| r.map(|(f, _)| f)));
+    let last: Vec<Option<FileResult>> = deferred
+        .into_par_iter()
+        .map(|source| source.map(|s| done(check_source_collecting(linter, s, opts, false)).0))
+        .collect();
+    let files: Vec<FileResult> = files
+        .into_iter()
+        .zip(last)
+        .filter_map(|(a, b)| a.or(b))
         .collect();
     RunResult {
         files,
@@ -186,24 +248,112 @@ pub fn run(linter: &Linter, paths: &[PathBuf], opts: &Options) -> RunResult {
     }
 }
 
-/// The labels of every Namespace object in a file.
-fn namespaces_in(
-    source: &SourceFile,
-    limits: &Limits,
-) -> Vec<(String, std::collections::BTreeMap<String, String>)> {
-    load_text(&source.text, limits)
-        .docs
+/// Which facts [`facts_of`] keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    /// Everything the cluster index holds.
+    All,
+    /// Every indexed kind but pods.
+    NoPods,
+    /// Pods (and workloads) only.
+    PodsOnly,
+}
+
+/// What a loaded file tells about the cluster.
+fn facts_of(source: &SourceFile, loaded: &LoadedFile, default_ns: &str, keep: Keep) -> Cluster {
+    let mut facts = Cluster::default();
+    for doc in &loaded.docs {
+        let locate = |ptr: &crate::pointer::Pointer| {
+            location(source, span_of(&doc.root, ptr).shifted(doc.offset))
+        };
+        for r in &doc.resources {
+            let indexed = cluster::INDEXED_KINDS.contains(&r.kind.as_str());
+            match keep {
+                Keep::All => facts.add(r, default_ns, true, &locate),
+                Keep::NoPods if indexed => facts.add(r, default_ns, false, &locate),
+                Keep::PodsOnly if !indexed => facts.add(r, default_ns, true, &locate),
+                _ => {}
+            }
+        }
+    }
+    facts
+}
+
+/// Whether a source is judged as a Dockerfile rather than as manifests.
+fn is_dockerfile(source: &SourceFile, opts: &Options) -> bool {
+    let path = std::path::Path::new(&*source.name);
+    opts.dockerfiles.contains(&*source.name)
+        || dockerfile::is_dockerfile_name(path)
+        || (!input::is_manifest_name(path) && dockerfile::looks_like_dockerfile(&source.text))
+}
+
+/// The `--context` inputs, minus those that are also judged (their objects are
+/// indexed anyway). Paths that cannot be listed are reported.
+fn context_inputs(
+    paths: &[PathBuf],
+    judged: &[Input],
+    orphans: &mut Vec<Finding>,
+    linter: &Linter,
+) -> Vec<Input> {
+    if paths.is_empty() {
+        return Vec::new();
+    }
+    let (found, errors) = input::discover(paths);
+    for e in errors {
+        orphans.extend(unreadable(
+            linter,
+            &e.path,
+            &format!("cannot read --context {}: {}", e.path, e.message),
+        ));
+    }
+    let canonical = |i: &Input| match i {
+        Input::File(p) => std::fs::canonicalize(p).ok(),
+        Input::Stdin => None,
+    };
+    let judged: std::collections::BTreeSet<PathBuf> = judged.iter().filter_map(canonical).collect();
+    found
         .into_iter()
-        .flat_map(|d| d.resources)
-        .filter(|r| r.kind == "Namespace")
-        .map(|r| (r.name, r.labels))
+        .filter(|i| *i != Input::Stdin && canonical(i).is_none_or(|c| !judged.contains(&c)))
         .collect()
+}
+
+/// An SL9001 finding for a path that could not be read.
+fn unreadable(linter: &Linter, path: &str, message: &str) -> Option<Finding> {
+    let mut f = linter.primary().stamp(
+        &input_rules::UNREADABLE_INPUT,
+        Report {
+            message: message.to_string(),
+            ..Report::default()
+        },
+        None,
+    )?;
+    f.location = Some(Location {
+        file: path.into(),
+        start: 0,
+        end: 0,
+        start_lc: crate::source::LineCol { line: 1, column: 1 },
+        end_lc: crate::source::LineCol { line: 1, column: 1 },
+    });
+    Some(f)
 }
 
 /// Reads and lints one input.
 pub fn check_input(linter: &Linter, input: &Input, opts: &Options) -> FileResult {
-    match input::read(input, opts.limits.max_file_bytes) {
-        Ok(source) => check_source(linter, source, opts),
+    let read = input::read(input, opts.limits.max_file_bytes);
+    check_read(linter, input, read, opts, false).0
+}
+
+/// Lints what reading `input` gave, also returning the file's pods when
+/// `pods` is set.
+fn check_read(
+    linter: &Linter,
+    input: &Input,
+    read: Result<SourceFile, input::ReadError>,
+    opts: &Options,
+    pods: bool,
+) -> (FileResult, Cluster) {
+    match read {
+        Ok(source) => check_source_collecting(linter, source, opts, pods),
         Err(err) => {
             let message = err.message;
             let name: Arc<str> = input.display_name().into();
@@ -218,6 +368,7 @@ pub fn check_input(linter: &Linter, input: &Input, opts: &Options) -> FileResult
                         help: None,
                         span: None,
                         related: Vec::new(),
+                        unverified: false,
                     },
                     None,
                 )
@@ -232,28 +383,37 @@ pub fn check_input(linter: &Linter, input: &Input, opts: &Options) -> FileResult
                 })
                 .into_iter()
                 .collect();
-            FileResult {
-                name,
-                source: None,
-                findings,
-                objects: Vec::new(),
-                documents: 0,
-                resources: 0,
-                bytes: 0,
-            }
+            (
+                FileResult {
+                    name,
+                    source: None,
+                    findings,
+                    objects: Vec::new(),
+                    documents: 0,
+                    resources: 0,
+                    bytes: 0,
+                },
+                Cluster::default(),
+            )
         }
     }
 }
 
 /// Lints text already read.
 pub fn check_source(linter: &Linter, source: SourceFile, opts: &Options) -> FileResult {
-    let path = std::path::Path::new(&*source.name);
-    if opts.dockerfiles.contains(&*source.name)
-        || dockerfile::is_dockerfile_name(path)
-        || (!input::is_manifest_name(path) && dockerfile::looks_like_dockerfile(&source.text))
-    {
+    check_source_collecting(linter, source, opts, false).0
+}
+
+/// [`check_source`], also returning the file's pods when `pods` is set.
+fn check_source_collecting(
+    linter: &Linter,
+    source: SourceFile,
+    opts: &Options,
+    pods: bool,
+) -> (FileResult, Cluster) {
+    if is_dockerfile(&source, opts) {
         let (findings, _) = lint_dockerfile(linter, &source);
-        return FileResult {
+        let result = FileResult {
             name: source.name.clone(),
             bytes: source.text.len(),
             documents: 1,
@@ -262,10 +422,16 @@ pub fn check_source(linter: &Linter, source: SourceFile, opts: &Options) -> File
             objects: Vec::new(),
             source: opts.keep_sources.then_some(source),
         };
+        return (result, Cluster::default());
     }
     let loaded = load_text(&source.text, &opts.limits);
     let findings = lint_loaded(linter, &source, &loaded);
-    FileResult {
+    let facts = if pods {
+        facts_of(&source, &loaded, linter.default_namespace(), Keep::PodsOnly)
+    } else {
+        Cluster::default()
+    };
+    let result = FileResult {
         name: source.name.clone(),
         bytes: source.text.len(),
         documents: loaded.docs.len(),
@@ -278,7 +444,8 @@ pub fn check_source(linter: &Linter, source: SourceFile, opts: &Options) -> File
             .map(|r| r.object_ref())
             .collect(),
         source: opts.keep_sources.then_some(source),
-    }
+    };
+    (result, facts)
 }
 
 /// Parses and lints a Dockerfile: syntax errors (which do not stop the rest of
@@ -293,6 +460,7 @@ pub fn lint_dockerfile(linter: &Linter, source: &SourceFile) -> (Vec<Finding>, D
             help: None,
             span: None,
             related: Vec::new(),
+            unverified: false,
         };
         if let Some(mut f) = linter
             .primary()
@@ -386,6 +554,7 @@ pub fn lint_loaded(linter: &Linter, source: &SourceFile, loaded: &LoadedFile) ->
             help: d.help.clone(),
             span: None,
             related: Vec::new(),
+            unverified: false,
         };
         let Some(mut f) = linter.primary().stamp(d.rule, report, d.object.clone()) else {
             continue;
@@ -454,6 +623,7 @@ fn apply_inline(linter: &Linter, source: &SourceFile, findings: &mut Vec<Finding
             help: None,
             span: None,
             related: Vec::new(),
+            unverified: false,
         };
         if let Some(mut f) = linter.primary().stamp(rule, report, None) {
             f.location = Some(location(source, span));

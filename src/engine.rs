@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::cluster::Cluster;
 use crate::dockerfile::Dockerfile;
 use crate::finding::{Finding, Location, ObjectRef, Severity};
 use crate::images::ImageIndex;
@@ -49,10 +50,15 @@ impl Active {
         object: Option<std::sync::Arc<ObjectRef>>,
         location: Option<Location>,
     ) -> Finding {
+        let severity = if report.unverified {
+            self.severity.min(Severity::Warning)
+        } else {
+            self.severity
+        };
         Finding {
             code: self.def.meta.code,
             name: self.def.meta.name,
-            severity: self.severity,
+            severity,
             message: report.message,
             help: report.help,
             pointer: report.pointer,
@@ -61,6 +67,36 @@ impl Active {
             suppressed: None,
             related: report.related,
         }
+    }
+}
+
+/// What checks may consult beyond the object they judge.
+#[derive(Debug, Clone, Copy)]
+pub struct Lookups<'a> {
+    /// The Dockerfiles that build the run's images.
+    pub images: Option<&'a ImageIndex>,
+    /// The run's other objects.
+    pub cluster: Option<&'a Cluster>,
+    /// The namespace of objects that name none.
+    pub default_namespace: &'a str,
+}
+
+impl Default for Lookups<'_> {
+    fn default() -> Self {
+        Self {
+            images: None,
+            cluster: None,
+            default_namespace: crate::linter::DEFAULT_NAMESPACE,
+        }
+    }
+}
+
+impl<'a> Lookups<'a> {
+    fn cx(&self) -> Cx<'a> {
+        let mut cx = Cx::with_images(self.images);
+        cx.cluster = self.cluster;
+        cx.default_namespace = self.default_namespace;
+        cx
     }
 }
 
@@ -163,20 +199,24 @@ impl Engine {
 
     /// Lints one object. Findings carry pointers; locating them is the caller's job.
     pub fn lint_resource(&self, resource: &Resource) -> Vec<Finding> {
-        self.lint_resource_with(resource, None)
+        self.lint_resource_with(resource, &Lookups::default())
     }
 
-    /// Lints one object, with the Dockerfiles of the run's images in view.
-    pub fn lint_resource_with(
-        &self,
-        resource: &Resource,
-        images: Option<&ImageIndex>,
-    ) -> Vec<Finding> {
+    /// Lints one object, with the Dockerfiles of the run's images and the
+    /// rest of the cluster in view.
+    pub fn lint_resource_with(&self, resource: &Resource, lookups: &Lookups<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
+        let object = resource.object_ref();
+        let mut cx = lookups.cx();
+        for rule in &self.active {
+            rule.check.check_object(&mut cx, resource);
+            for report in cx.take() {
+                out.push(rule.finding(report, Some(object.clone()), None));
+            }
+        }
         let Some(workload) = resource.workload() else {
             return out;
         };
-        let object = resource.object_ref();
         let workload = match workload {
             Ok(w) => w,
             Err(missing) => {
@@ -189,12 +229,12 @@ impl Engine {
                     help: None,
                     span: None,
                     related: Vec::new(),
+                    unverified: false,
                 };
                 out.extend(self.stamp(&rules::input::MISSING_POD_SPEC, report, Some(object)));
                 return out;
             }
         };
-        let mut cx = Cx::with_images(images);
         for rule in &self.active {
             rule.check.check_workload(&mut cx, &workload);
             for report in cx.take() {

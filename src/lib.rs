@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod dockerfile;
 pub mod engine;

@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
+use crate::cluster::Cluster;
 use crate::dockerfile::Dockerfile;
+use crate::engine::Lookups;
 use crate::engine::{Engine, EngineError};
 use crate::finding::{Finding, Location, Suppressed, SuppressionKind};
 use crate::images::ImageIndex;
@@ -35,6 +37,7 @@ pub struct Linter {
     namespaces: RwLock<Arc<NamespaceLabels>>,
     /// The Dockerfiles that build the images of this run's pods.
     images: RwLock<Arc<ImageIndex>>,
+    cluster: RwLock<Arc<Cluster>>,
 }
 
 /// Namespace name -> its labels.
@@ -66,6 +69,7 @@ impl Linter {
             default_namespace: DEFAULT_NAMESPACE.to_string(),
             namespaces: Default::default(),
             images: Default::default(),
+            cluster: Default::default(),
         })
     }
 
@@ -81,6 +85,7 @@ impl Linter {
             default_namespace: DEFAULT_NAMESPACE.to_string(),
             namespaces: Default::default(),
             images: Default::default(),
+            cluster: Default::default(),
         }
     }
 
@@ -140,6 +145,29 @@ impl Linter {
     }
 
     /// Sets the Dockerfiles that build the images of this run's pods.
+    /// Hands the linter what the run knows about the cluster (Namespaces,
+    /// NetworkPolicies, ServiceAccounts, ...); Namespace labels feed policy
+    /// `match` by namespace selector too.
+    pub fn set_cluster(&self, cluster: Cluster) {
+        self.set_namespace_labels(cluster.namespace_label_map());
+        if let Ok(mut slot) = self.cluster.write() {
+            *slot = Arc::new(cluster);
+        }
+    }
+
+    /// What the run knows about the cluster.
+    pub fn cluster(&self) -> Arc<Cluster> {
+        self.cluster
+            .read()
+            .map(|c| Arc::clone(&c))
+            .unwrap_or_default()
+    }
+
+    /// The namespace of objects that name none.
+    pub fn default_namespace(&self) -> &str {
+        &self.default_namespace
+    }
+
     pub fn set_images(&self, images: ImageIndex) {
         if let Ok(mut slot) = self.images.write() {
             *slot = Arc::new(images);
@@ -238,11 +266,17 @@ impl Linter {
         let mut out: Vec<Finding> = Vec::new();
         let images = self.images.read().ok().map(|i| Arc::clone(&i));
         let images = images.as_deref().filter(|i| !i.is_empty());
+        let cluster = self.cluster();
+        let lookups = Lookups {
+            images,
+            cluster: Some(&cluster),
+            default_namespace: &self.default_namespace,
+        };
         for a in &self.active {
             if !matches(&a.policy, resource, self) {
                 continue;
             }
-            let mut found = a.engine.lint_resource_with(resource, images);
+            let mut found = a.engine.lint_resource_with(resource, &lookups);
             if let Some(json) = json {
                 for c in &a.policy.custom_rules {
                     found.extend(c.check(resource, json, self));
@@ -306,6 +340,7 @@ impl Linter {
                     help: None,
                     span: None,
                     related: Vec::new(),
+                    unverified: false,
                 };
                 if let Some(mut f) = a
                     .engine
@@ -409,6 +444,7 @@ impl Linter {
                 help: None,
                 span: None,
                 related: Vec::new(),
+                unverified: false,
             };
             found.extend(a.engine.stamp(
                 &rules::input::INVALID_SUPPRESSION,

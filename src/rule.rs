@@ -5,11 +5,12 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::cluster::Cluster;
 use crate::dockerfile::Dockerfile;
 use crate::finding::Severity;
 use crate::images::ImageIndex;
 use crate::pointer::Pointer;
-use crate::resource::Workload;
+use crate::resource::{Resource, Workload};
 use crate::source::Span;
 
 /// What a rule is about; decides its code range and how `rules` groups it.
@@ -130,6 +131,8 @@ pub trait Check: Send + Sync {
     fn check_workload(&self, _cx: &mut Cx, _w: &Workload<'_>) {}
     /// Checks one Dockerfile.
     fn check_dockerfile(&self, _cx: &mut Cx, _d: &Dockerfile) {}
+    /// Checks any object (NetworkPolicies, bindings, ...), workloads included.
+    fn check_object(&self, _cx: &mut Cx, _r: &Resource) {}
 }
 
 /// A parameterless rule's parameters.
@@ -139,11 +142,13 @@ pub struct NoParams {}
 
 type WorkloadFn<P> = fn(&P, &mut Cx, &Workload<'_>);
 type DockerfileFn<P> = fn(&P, &mut Cx, &Dockerfile);
+type ObjectFn<P> = fn(&P, &mut Cx, &Resource);
 
 struct Compiled<P> {
     params: P,
     workload: Option<WorkloadFn<P>>,
     dockerfile: Option<DockerfileFn<P>>,
+    object: Option<ObjectFn<P>>,
 }
 
 impl<P: Send + Sync> Check for Compiled<P> {
@@ -157,6 +162,11 @@ impl<P: Send + Sync> Check for Compiled<P> {
             f(&self.params, cx, d);
         }
     }
+    fn check_object(&self, cx: &mut Cx, r: &Resource) {
+        if let Some(f) = self.object {
+            f(&self.params, cx, r);
+        }
+    }
 }
 
 /// Builds a check from JSON parameters (used by [`declare_rule!`]).
@@ -164,6 +174,7 @@ pub fn compile<P>(
     value: &serde_json::Value,
     workload: Option<WorkloadFn<P>>,
     dockerfile: Option<DockerfileFn<P>>,
+    object: Option<ObjectFn<P>>,
 ) -> Result<Box<dyn Check>, String>
 where
     P: DeserializeOwned + Send + Sync + 'static,
@@ -173,12 +184,13 @@ where
         params,
         workload,
         dockerfile,
+        object,
     }))
 }
 
 /// What a rule reported: a message and where, nothing else. The engine stamps
 /// code, name and severity.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Report {
     pub pointer: Pointer,
     pub message: String,
@@ -187,6 +199,9 @@ pub struct Report {
     pub span: Option<Span>,
     /// Other places that explain the finding (SARIF related locations).
     pub related: Vec<crate::finding::Related>,
+    /// The verdict needs an object that is not among the inputs ("cannot
+    /// verify"): the finding is at most a warning, whatever the rule's severity.
+    pub unverified: bool,
 }
 
 /// The context a check reports into, and what it may consult beyond the
@@ -196,6 +211,10 @@ pub struct Cx<'a> {
     reports: Vec<Report>,
     /// The Dockerfiles that build the images of this run's pods.
     pub images: Option<&'a ImageIndex>,
+    /// The other objects of the run (and of `--context`).
+    pub cluster: Option<&'a Cluster>,
+    /// The namespace of objects that name none.
+    pub default_namespace: &'a str,
 }
 
 impl<'a> Cx<'a> {
@@ -204,7 +223,20 @@ impl<'a> Cx<'a> {
         Self {
             reports: Vec::new(),
             images,
+            cluster: None,
+            default_namespace: crate::linter::DEFAULT_NAMESPACE,
         }
+    }
+
+    /// The namespace an object lives in.
+    pub fn namespace_of<'r>(&self, r: &'r Resource) -> &'r str
+    where
+        'a: 'r,
+    {
+        r.namespace
+            .as_deref()
+            .filter(|n| !n.is_empty())
+            .unwrap_or(self.default_namespace)
     }
 
     /// Reports a problem at `pointer` (the missing field itself when it is absent).
@@ -212,9 +244,7 @@ impl<'a> Cx<'a> {
         self.reports.push(Report {
             pointer,
             message: message.into(),
-            help: None,
-            span: None,
-            related: Vec::new(),
+            ..Report::default()
         });
         let last = self.reports.len() - 1;
         &mut self.reports[last]
@@ -239,6 +269,25 @@ impl Report {
         self.help = Some(help.into());
         self
     }
+
+    /// Marks the report "cannot verify" (at most a warning).
+    pub fn unverified(&mut self) -> &mut Self {
+        self.unverified = true;
+        self
+    }
+
+    /// Adds a related location.
+    pub fn related(
+        &mut self,
+        location: crate::finding::Location,
+        message: impl Into<String>,
+    ) -> &mut Self {
+        self.related.push(crate::finding::Related {
+            location,
+            message: message.into(),
+        });
+        self
+    }
 }
 
 /// Declares a rule: its doc comment becomes summary and rationale, and
@@ -260,6 +309,7 @@ macro_rules! declare_rule {
             params: $params:ty,
             $(check: $check:path,)?
             $(dockerfile: $dcheck:path,)?
+            $(object: $ocheck:path,)?
         }
     ) => {
         $(#[doc = $doc])*
@@ -284,6 +334,7 @@ macro_rules! declare_rule {
                 v,
                 $crate::declare_rule!(@check $($check)?),
                 $crate::declare_rule!(@check $($dcheck)?),
+                $crate::declare_rule!(@check $($ocheck)?),
             ),
         };
     };

@@ -71,9 +71,16 @@ pub struct CheckArgs {
     #[arg(long, short = 'n', value_name = "NAMESPACE")]
     pub namespace: Option<String>,
     /// Check only the manifests that `git diff REF` names (added, copied, modified,
-    /// renamed) plus untracked ones, within the given paths.
+    /// renamed) plus untracked ones, within the given paths. The unchanged files
+    /// under those paths become context: the objects a changed file refers to
+    /// (its ServiceAccount, NetworkPolicies, RuntimeClass, ...) are still found.
     #[arg(long, value_name = "REF")]
     pub changed_since: Option<String>,
+    /// Files or directories whose objects cross-resource rules look up
+    /// (Namespaces, NetworkPolicies, ServiceAccounts, RBAC bindings,
+    /// RuntimeClasses, runner pods) but which are not reported on (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub context: Vec<PathBuf>,
     /// Print findings only: no summary line, no notes, no progress.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -197,6 +204,12 @@ pub fn run(mut args: CheckArgs) -> miette::Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_ERROR));
     }
     if let Some(reference) = &args.changed_since {
+        let scope = if args.paths.is_empty() {
+            vec![PathBuf::from(".")]
+        } else {
+            args.paths.clone()
+        };
+        args.context.extend(scope);
         args.paths = changed_files(reference, &args.paths)?;
     }
     let format = args.format.unwrap_or(Format::Human);
@@ -237,6 +250,7 @@ pub fn run(mut args: CheckArgs) -> miette::Result<ExitCode> {
         progress: Some(Default::default()),
         dockerfiles,
         images,
+        context: args.context.clone(),
     };
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let progress = opts.progress.clone().filter(|_| show_progress);

@@ -308,6 +308,61 @@ impl PortSet {
         out
     }
 
+    /// Pairs in `self` but not in `other`. "All ports" minus a port set keeps
+    /// every TCP, UDP and SCTP port outside `other`; traffic without ports
+    /// (such as ICMP) is dropped unless `other` is empty.
+    pub fn subtract(&self, other: &PortSet) -> PortSet {
+        if other.all {
+            return PortSet::empty();
+        }
+        if other.is_empty() {
+            return self.clone();
+        }
+        let mut out = PortSet::empty();
+        for p in Protocol::ALL {
+            let mine: Ranges = if self.all {
+                vec![(1, u16::MAX)]
+            } else {
+                self.ranges(p).to_vec()
+            };
+            let mut left = Vec::new();
+            for (lo, hi) in mine {
+                // The first port not yet accounted for; None once past u16::MAX.
+                let mut start = Some(lo);
+                for &(olo, ohi) in other.ranges(p) {
+                    let Some(s) = start else { break };
+                    if ohi < s || olo > hi {
+                        continue;
+                    }
+                    if olo > s {
+                        left.push((s, olo - 1));
+                    }
+                    start = ohi.checked_add(1);
+                }
+                if let Some(s) = start
+                    && s <= hi
+                {
+                    left.push((s, hi));
+                }
+            }
+            if let Some(slot) = out.ranges.get_mut(p.index()) {
+                *slot = normalize(left);
+            }
+        }
+        out
+    }
+
+    /// Whether every pair of `self` is in `other`.
+    pub fn is_subset(&self, other: &PortSet) -> bool {
+        if other.all {
+            return true;
+        }
+        if self.all {
+            return false;
+        }
+        self.subtract(other).is_empty()
+    }
+
     fn insert(&mut self, protocol: Protocol, first: u16, last: u16) {
         *self = self.union(&PortSet::range(protocol, first, last));
     }

@@ -70,6 +70,54 @@ impl Requirement {
     }
 }
 
+impl Requirement {
+    /// The label key this requirement is about.
+    pub fn key(&self) -> &str {
+        match self {
+            Requirement::Equals { key, .. }
+            | Requirement::In { key, .. }
+            | Requirement::NotIn { key, .. }
+            | Requirement::Exists { key }
+            | Requirement::DoesNotExist { key } => key,
+        }
+    }
+}
+
+/// Whether every label set satisfying `have` satisfies `want`.
+fn entails(have: &Requirement, want: &Requirement) -> bool {
+    use Requirement as R;
+    if have.key() != want.key() {
+        return false;
+    }
+    // The values `have` admits when the label is present (None: any value),
+    // and whether it admits the label's absence.
+    let (admitted, absent_ok): (Option<BTreeSet<&String>>, bool) = match have {
+        R::Equals { value, .. } => (Some(BTreeSet::from([value])), false),
+        R::In { values, .. } => (Some(values.iter().collect()), false),
+        R::Exists { .. } => (None, false),
+        R::DoesNotExist { .. } => (Some(BTreeSet::new()), true),
+        R::NotIn { values, .. } => {
+            // Absent or any value outside `values`: only a NotIn over a subset
+            // of `values` (or the same requirement) follows.
+            return match want {
+                R::NotIn { values: w, .. } => w.is_subset(values),
+                _ => false,
+            };
+        }
+    };
+    match want {
+        R::Equals { value, .. } => {
+            !absent_ok && admitted.is_some_and(|a| a.len() == 1 && a.contains(value))
+        }
+        R::In { values, .. } => {
+            !absent_ok && admitted.is_some_and(|a| a.iter().all(|v| values.contains(*v)))
+        }
+        R::Exists { .. } => !absent_ok,
+        R::DoesNotExist { .. } => absent_ok,
+        R::NotIn { values, .. } => admitted.is_some_and(|a| a.iter().all(|v| !values.contains(*v))),
+    }
+}
+
 impl fmt::Display for Requirement {
     /// Renders in the `kubectl -l` syntax used by `labels.Selector.String()`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -214,6 +262,133 @@ impl Selector {
     /// The requirements, all of which must hold.
     pub fn requirements(&self) -> &[Requirement] {
         &self.requirements
+    }
+
+    /// The values `key` is pinned to: `Some(values)` when some requirement
+    /// (`key=value` or `key in (...)`) admits only these values (the
+    /// intersection when several do), `None` when any value, or none, may pass.
+    pub fn pinned_values(&self, key: &str) -> Option<BTreeSet<String>> {
+        let mut pinned: Option<BTreeSet<String>> = None;
+        for r in &self.requirements {
+            let values: BTreeSet<String> = match r {
+                Requirement::Equals { key: k, value } if k == key => {
+                    BTreeSet::from([value.clone()])
+                }
+                Requirement::In { key: k, values } if k == key => values.clone(),
+                _ => continue,
+            };
+            pinned = Some(match pinned {
+                None => values,
+                Some(p) => p.intersection(&values).cloned().collect(),
+            });
+        }
+        if let Some(p) = &mut pinned {
+            for r in &self.requirements {
+                if let Requirement::NotIn { key: k, values } = r
+                    && k == key
+                {
+                    p.retain(|v| !values.contains(v));
+                }
+            }
+        }
+        pinned
+    }
+
+    /// Whether every object this selector matches is also matched by `other`
+    /// (`self` is at least as narrow). Decided requirement by requirement: each
+    /// requirement of `other` must follow from a single requirement of `self`.
+    /// This is sound (a `true` is always right) and complete for selectors
+    /// that do not combine several requirements on one key.
+    pub fn implies(&self, other: &Selector) -> bool {
+        other
+            .requirements
+            .iter()
+            .all(|want| self.requirements.iter().any(|have| entails(have, want)))
+    }
+
+    /// Whether some set of labels satisfies every requirement. Only
+    /// contradictions between requirements on the same key make a selector
+    /// unsatisfiable.
+    pub fn is_satisfiable(&self) -> bool {
+        let keys: BTreeSet<&str> = self.requirements.iter().map(Requirement::key).collect();
+        keys.into_iter().all(|key| {
+            let reqs: Vec<&Requirement> = self
+                .requirements
+                .iter()
+                .filter(|r| r.key() == key)
+                .collect();
+            let absent_ok = reqs.iter().all(|r| {
+                matches!(
+                    r,
+                    Requirement::NotIn { .. } | Requirement::DoesNotExist { .. }
+                )
+            });
+            if absent_ok {
+                return true;
+            }
+            // Present: some value must pass every requirement. Candidates are the
+            // values named anywhere, plus one named nowhere.
+            let mut candidates: BTreeSet<String> = reqs
+                .iter()
+                .flat_map(|r| match r {
+                    Requirement::Equals { value, .. } => vec![value.clone()],
+                    Requirement::In { values, .. } | Requirement::NotIn { values, .. } => {
+                        values.iter().cloned().collect()
+                    }
+                    _ => Vec::new(),
+                })
+                .collect();
+            let fresh = (0..)
+                .map(|i| format!("value-{i}"))
+                .find(|v| !candidates.contains(v))
+                .unwrap_or_default();
+            candidates.insert(fresh);
+            candidates.iter().any(|v| {
+                reqs.iter()
+                    .all(|r| r.holds(&|k: &str| (k == key).then_some(v.as_str())))
+            })
+        })
+    }
+
+    /// A smallest set of labels this selector matches, when it is satisfiable:
+    /// each pinned key gets its first allowed value, each `Exists` key a value
+    /// named by no requirement.
+    pub fn sample_labels(&self) -> Option<Labels> {
+        if !self.is_satisfiable() {
+            return None;
+        }
+        let mut labels = Labels::new();
+        for r in &self.requirements {
+            let key = r.key();
+            if labels.contains_key(key) {
+                continue;
+            }
+            match r {
+                Requirement::Equals { .. } | Requirement::In { .. } => {
+                    if let Some(v) = self.pinned_values(key).and_then(|p| p.into_iter().next()) {
+                        labels.insert(key.to_string(), v);
+                    }
+                }
+                Requirement::Exists { .. } => {
+                    let named: BTreeSet<&String> = self
+                        .requirements
+                        .iter()
+                        .filter(|x| x.key() == key)
+                        .flat_map(|x| match x {
+                            Requirement::NotIn { values, .. } => values.iter().collect(),
+                            _ => Vec::new(),
+                        })
+                        .collect();
+                    let v = (0..)
+                        .map(|i| format!("value-{i}"))
+                        .find(|v| !named.contains(v))
+                        .unwrap_or_default();
+                    labels.insert(key.to_string(), v);
+                }
+                Requirement::NotIn { .. } | Requirement::DoesNotExist { .. } => {}
+            }
+        }
+        self.matches(&labels).then_some(labels)
     }
 
     /// Whether an object with these labels is selected.

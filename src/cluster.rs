@@ -1,0 +1,367 @@
+//! What one run knows about the cluster beyond the object being judged: the
+//! Namespaces, NetworkPolicies, ServiceAccounts, RBAC bindings, RuntimeClasses
+//! and pods (with their labels, ports and ServiceAccount) among the inputs and
+//! the `--context` files. Cross-resource rules look things up here; an object
+//! that is not here is "not among the inputs", which those rules report as
+//! "cannot verify", never as a pass.
+//!
+//! Built by [`Cluster::add`] from decoded objects, with a locator that turns a
+//! pointer inside the object into a file location (for related locations).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use k8s_openapi::api::core::v1::Toleration;
+
+use crate::finding::{Location, ObjectRef};
+use crate::netpol::{CompiledPolicy, Direction, Labels, NAMESPACE_NAME_LABEL, NamedPort};
+use crate::pointer::Pointer;
+use crate::resource::{Object, Resource};
+
+/// A Namespace object.
+#[derive(Debug, Clone)]
+pub struct NamespaceFacts {
+    /// Its labels as written (the automatic name label is added on lookup).
+    pub labels: Labels,
+    pub at: Location,
+}
+
+/// A NetworkPolicy the API server would accept, compiled.
+#[derive(Debug, Clone)]
+pub struct PolicyFacts {
+    pub policy: Arc<CompiledPolicy>,
+    /// The object (its `metadata`).
+    pub at: Location,
+    /// Where each rule is: `spec.ingress[i]` and `spec.egress[i]`.
+    pub ingress_at: Vec<Location>,
+    pub egress_at: Vec<Location>,
+}
+
+impl PolicyFacts {
+    /// The location of rule `index` of `direction` (the object when unknown).
+    pub fn rule_at(&self, direction: Direction, index: usize) -> &Location {
+        let rules = match direction {
+            Direction::Ingress => &self.ingress_at,
+            Direction::Egress => &self.egress_at,
+        };
+        rules.get(index).unwrap_or(&self.at)
+    }
+}
+
+/// A ServiceAccount object.
+#[derive(Debug, Clone)]
+pub struct ServiceAccountFacts {
+    /// `automountServiceAccountToken`.
+    pub automount: Option<bool>,
+    /// The field when set, the object otherwise.
+    pub at: Location,
+}
+
+/// One subject of a RoleBinding or ClusterRoleBinding.
+#[derive(Debug, Clone)]
+pub struct SubjectFacts {
+    pub kind: String,
+    pub name: String,
+    /// As written (a ServiceAccount subject of a RoleBinding without one means
+    /// the binding's namespace).
+    pub namespace: Option<String>,
+    pub at: Location,
+}
+
+/// A RoleBinding or ClusterRoleBinding.
+#[derive(Debug, Clone)]
+pub struct BindingFacts {
+    pub object: Arc<ObjectRef>,
+    /// `None` for ClusterRoleBindings.
+    pub namespace: Option<String>,
+    /// `Role/name` or `ClusterRole/name`.
+    pub role: String,
+    pub subjects: Vec<SubjectFacts>,
+}
+
+/// A RuntimeClass object.
+#[derive(Debug, Clone)]
+pub struct RuntimeClassFacts {
+    pub handler: String,
+    pub handler_at: Location,
+    /// `scheduling.nodeSelector`, merged into the pod's nodeSelector at admission.
+    pub node_selector: BTreeMap<String, String>,
+    /// `scheduling.tolerations`, appended to the pod's at admission.
+    pub tolerations: Vec<Toleration>,
+    pub at: Location,
+}
+
+/// A pod, or the pod template of a workload.
+#[derive(Debug, Clone)]
+pub struct PodFacts {
+    pub object: Arc<ObjectRef>,
+    pub namespace: String,
+    /// The pod's (template's) labels.
+    pub labels: Labels,
+    /// Named container ports (to resolve named ports of policies).
+    pub ports: Vec<NamedPort>,
+    /// `serviceAccountName` (`default` when unset).
+    pub service_account: String,
+    /// The pod's labels (or metadata) in its file.
+    pub at: Location,
+}
+
+/// Everything the run knows about the cluster.
+#[derive(Debug, Clone, Default)]
+pub struct Cluster {
+    pub namespaces: BTreeMap<String, NamespaceFacts>,
+    pub policies: Vec<PolicyFacts>,
+    /// Namespaces with at least one NetworkPolicy among the inputs, valid or not.
+    pub policy_namespaces: BTreeSet<String>,
+    /// By `(namespace, name)`.
+    pub service_accounts: BTreeMap<(String, String), ServiceAccountFacts>,
+    pub bindings: Vec<BindingFacts>,
+    pub runtime_classes: BTreeMap<String, RuntimeClassFacts>,
+    pub pods: Vec<PodFacts>,
+}
+
+/// The kinds the cluster index keeps besides pods and workloads.
+pub const INDEXED_KINDS: [&str; 6] = [
+    "Namespace",
+    "NetworkPolicy",
+    "ServiceAccount",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "RuntimeClass",
+];
+
+/// Whether a file's text may hold an object of an [`INDEXED_KINDS`] kind: one
+/// of the kind names as a whole word. Conservative: any backslash (a quoted
+/// string with escapes could spell a kind) also counts. A `false` is certain.
+pub fn may_hold_indexed_kinds(text: &str) -> bool {
+    if text.contains('\\') {
+        return true;
+    }
+    let bytes = text.as_bytes();
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    INDEXED_KINDS.iter().any(|kind| {
+        text.match_indices(kind).any(|(i, _)| {
+            let before = i.checked_sub(1).and_then(|j| bytes.get(j)).copied();
+            let after = bytes.get(i + kind.len()).copied();
+            !before.is_some_and(word) && !after.is_some_and(word)
+        })
+    })
+}
+
+/// Whether an object's rules need every pod of the run (NetworkPolicies and
+/// RBAC bindings): files holding one are judged after all others.
+pub fn defers(resource: &Resource) -> bool {
+    matches!(
+        resource.object,
+        Object::NetworkPolicy(_) | Object::RoleBinding(_) | Object::ClusterRoleBinding(_)
+    )
+}
+
+impl Cluster {
+    /// Adds one object. `default_namespace` stands in for an absent
+    /// `metadata.namespace`; `locate` turns a pointer inside the object's
+    /// document into a location. Pods and workloads are added only when
+    /// `with_pods` is set.
+    pub fn add(
+        &mut self,
+        r: &Resource,
+        default_namespace: &str,
+        with_pods: bool,
+        locate: &dyn Fn(&Pointer) -> Location,
+    ) {
+        let ns = r
+            .namespace
+            .as_deref()
+            .filter(|n| !n.is_empty())
+            .unwrap_or(default_namespace)
+            .to_string();
+        let meta = r.base.key("metadata");
+        match &r.object {
+            Object::Namespace(_) => {
+                self.namespaces.insert(
+                    r.name.clone(),
+                    NamespaceFacts {
+                        labels: r.labels.clone(),
+                        at: locate(&meta.key("labels")),
+                    },
+                );
+            }
+            Object::NetworkPolicy(np) => {
+                self.policy_namespaces.insert(ns.clone());
+                if let Ok(policy) = CompiledPolicy::compile(np, &ns) {
+                    let spec = r.base.key("spec");
+                    let rules = |section: &str, n: usize| -> Vec<Location> {
+                        (0..n)
+                            .map(|i| locate(&spec.key(section).index(i)))
+                            .collect()
+                    };
+                    self.policies.push(PolicyFacts {
+                        ingress_at: rules("ingress", policy.ingress.len()),
+                        egress_at: rules("egress", policy.egress.len()),
+                        policy: Arc::new(policy),
+                        at: locate(&meta),
+                    });
+                }
+            }
+            Object::ServiceAccount(sa) => {
+                let automount = sa.automount_service_account_token;
+                let at = if automount.is_some() {
+                    locate(&r.base.key("automountServiceAccountToken"))
+                } else {
+                    locate(&meta)
+                };
+                self.service_accounts
+                    .insert((ns, r.name.clone()), ServiceAccountFacts { automount, at });
+            }
+            Object::RoleBinding(b) => {
+                let subjects = subjects(r, b.subjects.as_deref().unwrap_or_default(), locate);
+                self.bindings.push(BindingFacts {
+                    object: r.object_ref(),
+                    namespace: Some(ns),
+                    role: format!("{}/{}", b.role_ref.kind, b.role_ref.name),
+                    subjects,
+                });
+            }
+            Object::ClusterRoleBinding(b) => {
+                let subjects = subjects(r, b.subjects.as_deref().unwrap_or_default(), locate);
+                self.bindings.push(BindingFacts {
+                    object: r.object_ref(),
+                    namespace: None,
+                    role: format!("{}/{}", b.role_ref.kind, b.role_ref.name),
+                    subjects,
+                });
+            }
+            Object::RuntimeClass(rc) => {
+                let scheduling = rc.scheduling.as_ref();
+                self.runtime_classes.insert(
+                    r.name.clone(),
+                    RuntimeClassFacts {
+                        handler: rc.handler.clone(),
+                        handler_at: locate(&r.base.key("handler")),
+                        node_selector: scheduling
+                            .and_then(|s| s.node_selector.clone())
+                            .unwrap_or_default(),
+                        tolerations: scheduling
+                            .and_then(|s| s.tolerations.clone())
+                            .unwrap_or_default(),
+                        at: locate(&meta),
+                    },
+                );
+            }
+            _ if with_pods => {
+                let Some(Ok(w)) = r.workload() else { return };
+                let labels_ptr = w.pod.base.parent().key("metadata").key("labels");
+                self.pods.push(PodFacts {
+                    object: r.object_ref(),
+                    namespace: ns,
+                    labels: w
+                        .pod
+                        .metadata
+                        .and_then(|m| m.labels.clone())
+                        .unwrap_or_default(),
+                    ports: NamedPort::from_container_ports(
+                        w.pod.containers().flat_map(|c| c.ports.iter()),
+                    ),
+                    service_account: w
+                        .pod
+                        .spec
+                        .service_account_name
+                        .clone()
+                        .filter(|s| !s.is_empty())
+                        .unwrap_or_else(|| "default".to_string()),
+                    at: locate(&labels_ptr),
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// Adds everything `other` knows.
+    pub fn merge(&mut self, other: Cluster) {
+        self.namespaces.extend(other.namespaces);
+        self.policies.extend(other.policies);
+        self.policy_namespaces.extend(other.policy_namespaces);
+        self.service_accounts.extend(other.service_accounts);
+        self.bindings.extend(other.bindings);
+        self.runtime_classes.extend(other.runtime_classes);
+        self.pods.extend(other.pods);
+    }
+
+    /// True when nothing at all is known (no cross-resource lookups possible).
+    pub fn is_empty(&self) -> bool {
+        self.namespaces.is_empty()
+            && self.policy_namespaces.is_empty()
+            && self.service_accounts.is_empty()
+            && self.bindings.is_empty()
+            && self.runtime_classes.is_empty()
+            && self.pods.is_empty()
+    }
+
+    /// The labels of a namespace: its object's labels when it is among the
+    /// inputs, plus the automatic `kubernetes.io/metadata.name`.
+    pub fn namespace_labels(&self, namespace: &str) -> Labels {
+        let mut labels = self
+            .namespaces
+            .get(namespace)
+            .map(|n| n.labels.clone())
+            .unwrap_or_default();
+        labels.insert(NAMESPACE_NAME_LABEL.to_string(), namespace.to_string());
+        labels
+    }
+
+    /// The labels of every Namespace object, for policies that match by them.
+    pub fn namespace_label_map(&self) -> BTreeMap<String, Labels> {
+        self.namespaces
+            .iter()
+            .map(|(n, f)| (n.clone(), f.labels.clone()))
+            .collect()
+    }
+
+    /// The valid policies of `namespace` that select a pod with `labels` and
+    /// restrict `direction`.
+    pub fn isolating<'a>(
+        &'a self,
+        namespace: &'a str,
+        labels: &'a Labels,
+        direction: Direction,
+    ) -> impl Iterator<Item = &'a PolicyFacts> + 'a {
+        self.policies
+            .iter()
+            .filter(move |p| p.policy.affects(direction) && p.policy.selects(namespace, labels))
+    }
+}
+
+fn subjects(
+    r: &Resource,
+    list: &[k8s_openapi::api::rbac::v1::Subject],
+    locate: &dyn Fn(&Pointer) -> Location,
+) -> Vec<SubjectFacts> {
+    list.iter()
+        .enumerate()
+        .map(|(i, s)| SubjectFacts {
+            kind: s.kind.clone(),
+            name: s.name.clone(),
+            namespace: s.namespace.clone().filter(|n| !n.is_empty()),
+            at: locate(&r.base.key("subjects").index(i)),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffing_finds_kinds_as_whole_words_only() {
+        assert!(may_hold_indexed_kinds("kind: NetworkPolicy\n"));
+        assert!(may_hold_indexed_kinds("{\"kind\":\"ClusterRoleBinding\"}"));
+        assert!(may_hold_indexed_kinds("kind: 'RuntimeClass'"));
+        assert!(may_hold_indexed_kinds("- kind: ServiceAccount\n"));
+        // Field names that contain a kind name are not the kind.
+        assert!(!may_hold_indexed_kinds(
+            "automountServiceAccountToken: false\nshareProcessNamespace: true\nkind: Pod\n"
+        ));
+        // Escapes could spell anything: such files are always read.
+        assert!(may_hold_indexed_kinds("kind: \"Network\\u0050olicy\""));
+    }
+}
