@@ -192,9 +192,14 @@ pub fn run(linter: &Linter, paths: &[PathBuf], opts: &Options) -> RunResult {
             facts_of(&source, &loaded, &default_ns, Keep::All)
         })
         .collect();
-    for f in context_facts {
-        facts.merge(f);
-    }
+    // Objects of the judged inputs win over --context objects of the same name.
+    let mut facts = context_facts
+        .into_iter()
+        .fold(Cluster::default(), |mut acc, f| {
+            acc.merge(f);
+            acc
+        })
+        .merged_with(facts);
     let any_deferred = deferred.iter().any(Option::is_some);
     linter.set_cluster(facts.clone());
     prepare_images(linter, opts);

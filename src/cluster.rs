@@ -287,6 +287,12 @@ impl Cluster {
         self.pods.extend(other.pods);
     }
 
+    /// `self` with everything `other` knows added (`other` wins on names).
+    pub fn merged_with(mut self, other: Cluster) -> Cluster {
+        self.merge(other);
+        self
+    }
+
     /// True when nothing at all is known (no cross-resource lookups possible).
     pub fn is_empty(&self) -> bool {
         self.namespaces.is_empty()

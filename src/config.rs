@@ -44,6 +44,12 @@ pub struct ConfigFile {
     /// this file. Pods running these images are checked against their Dockerfile.
     #[serde(default)]
     pub images: std::collections::BTreeMap<String, String>,
+    /// Files or directories (relative to this file) whose objects cross-resource
+    /// rules look up but which are not reported on, as with `--context`: the
+    /// cluster's Namespaces, NetworkPolicies, ServiceAccounts, RBAC bindings and
+    /// RuntimeClasses when they live outside the checked paths.
+    #[serde(default)]
+    pub context: Vec<String>,
 }
 
 /// A loaded configuration and where it lives.
@@ -216,6 +222,12 @@ exclude:
 # pods running them are checked against the Dockerfile's USER and findings.
 # images:
 #   ghcr.io/acme/runner: images/runner/Dockerfile
+
+# Where the objects around the checked pods live, when not among the checked
+# paths (NetworkPolicies, ServiceAccounts, RBAC bindings, RuntimeClasses):
+# looked up by cross-resource rules, never reported on.
+# context:
+#   - cluster/
 "#;
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub mod input;
 pub mod linter;
 pub mod load;
 pub mod netpol;
+pub mod network;
 pub mod pointer;
 pub mod policy;
 pub mod quantity;

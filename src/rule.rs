@@ -21,6 +21,8 @@ pub enum Category {
     PodSecurity,
     /// SL2xxx: workload shape, scheduling and identity.
     Workload,
+    /// SL3xxx: network reachability and the objects around the pod.
+    Network,
     /// SL4xxx: Dockerfiles, and pods checked against the Dockerfiles of their images.
     Dockerfile,
     /// SL9xxx, fatal: the input could not be read; the run exits 2.
@@ -35,6 +37,7 @@ impl Category {
         match self {
             Category::PodSecurity => "Pod and container security",
             Category::Workload => "Workload, scheduling and identity",
+            Category::Network => "Network and cluster objects",
             Category::Dockerfile => "Dockerfiles and images",
             Category::InputError => "Unreadable input",
             Category::Input => "Input",

@@ -22,9 +22,18 @@ struct Run {
 }
 
 /// Runs `sandbox-lint ARGS` in `dir`, feeding `stdin`, with `NO_COLOR` set.
+/// `check` runs in the cluster of `testdata/context` (`--context`), as the
+/// fixtures do: the objects a pod refers to (its NetworkPolicy, ServiceAccount,
+/// RuntimeClass) are there, so a compliant pod is clean. `tests/network.rs`
+/// covers checks without context.
 fn run_full(dir: &Path, args: &[&str], stdin: Option<&str>) -> Run {
+    let context = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/context");
+    let mut args: Vec<&str> = args.to_vec();
+    if args.first() == Some(&"check") && !args.contains(&"--help") {
+        args.splice(1..1, ["--context", context.to_str().unwrap()]);
+    }
     let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox-lint"))
-        .args(args)
+        .args(&args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .stdin(if stdin.is_some() {

@@ -31,7 +31,12 @@ fn discovered_config_applies_and_flags_override_it() {
     let root = repo.path();
     write(
         &root.join(".sandbox-lint.yaml"),
-        "format: json\nexclude: [\"deploy/testdata/**\"]\npolicies: [policy/team.yaml]\n",
+        "format: json\nexclude: [\"deploy/testdata/**\"]\npolicies: [policy/team.yaml]\ncontext: [cluster]\n",
+    );
+    // The objects the pod refers to live outside the checked paths.
+    write(
+        &root.join("cluster/cluster.yaml"),
+        include_str!("../testdata/context/cluster.yaml"),
     );
     write(
         &root.join("policy/team.yaml"),

@@ -164,7 +164,14 @@ fn configured_images_link_pods_to_their_dockerfiles() {
     .unwrap();
     std::fs::write(
         repo.join(".sandbox-lint.yaml"),
-        "images:\n  ghcr.io/acme/runner: images/runner/Dockerfile\n",
+        "images:\n  ghcr.io/acme/runner: images/runner/Dockerfile\ncontext: [cluster]\n",
+    )
+    .unwrap();
+    // The cluster objects the pod refers to (NetworkPolicy, RuntimeClass, ...).
+    std::fs::create_dir_all(repo.join("cluster")).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/context/cluster.yaml"),
+        repo.join("cluster/cluster.yaml"),
     )
     .unwrap();
     let pod = std::fs::read_to_string(

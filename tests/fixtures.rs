@@ -12,13 +12,20 @@
 //! A fixture that is itself a policy (`kind: Policy`) is loaded as one, and its
 //! expectations are checked against the findings about the policy (expired
 //! exemptions).
+//!
+//! Each fixture is checked as `sandbox-lint check FIXTURE --context testdata/context`
+//! would check it: the objects of `testdata/context/` (the cluster the seeds
+//! describe, done right: Namespace, RuntimeClass, ServiceAccounts, the corrected
+//! NetworkPolicy) are looked up by cross-resource rules. A fixture that needs
+//! another cluster says so on one of its first five lines: `# context: none`
+//! (nothing but the fixture itself), or `# context: PATH` (relative to the
+//! fixture).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use sandbox_lint::check::{Options, check_source};
+use sandbox_lint::check::Options;
 use sandbox_lint::linter::Linter;
-use sandbox_lint::source::SourceFile;
 
 fn fixture_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
@@ -119,19 +126,27 @@ fn policy_findings(path: &Path) -> BTreeSet<(u32, String)> {
         .collect()
 }
 
-fn actual(linter: &Linter, path: &Path, bytes: Vec<u8>) -> BTreeSet<(u32, String)> {
-    let name = path.display().to_string();
-    let result = match String::from_utf8(bytes) {
-        Ok(text) => check_source(linter, SourceFile::new(name, text), &Options::default()),
-        Err(_) => sandbox_lint::check::check_input(
-            linter,
-            &sandbox_lint::input::Input::File(path.to_path_buf()),
-            &Options::default(),
-        ),
+/// The `--context` a fixture is checked with (see the module documentation).
+fn context_for(path: &Path, text: &str) -> Vec<PathBuf> {
+    let named = text
+        .lines()
+        .take(5)
+        .find_map(|l| l.strip_prefix("# context:").map(str::trim));
+    match named {
+        Some("none") => Vec::new(),
+        Some(rel) => vec![path.parent().unwrap().join(rel)],
+        None => vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/context")],
+    }
+}
+
+fn actual(linter: &Linter, path: &Path, text: &str) -> BTreeSet<(u32, String)> {
+    let opts = Options {
+        context: context_for(path, text),
+        ..Options::default()
     };
+    let result = sandbox_lint::check::run(linter, &[path.to_path_buf()], &opts);
     result
-        .findings
-        .iter()
+        .findings()
         .filter(|f| f.is_active())
         .map(|f| {
             (
@@ -163,8 +178,8 @@ fn every_fixture_yields_exactly_its_expectations() {
             policy_findings(path)
         } else {
             match linter_for(path, &text).or_else(|| linter_for_off_rule(path)) {
-                Some(own) => actual(&own, path, bytes),
-                None => actual(&linter, path, bytes),
+                Some(own) => actual(&own, path, &text),
+                None => actual(&linter, path, &text),
             }
         };
         if expected != got {

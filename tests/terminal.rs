@@ -33,25 +33,47 @@ fn short_format_is_one_line_per_finding() {
     let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
-        lines[0],
+        lines[3],
         "testdata/seeds/complete-pod.yaml:45:12: SL1019 container \"runner\" uses the mutable tag `latest` (gcr.io/plue-prod/runner:latest) [error, image-tag]"
     );
+    // The seeds' NetworkPolicy, judged for the seeds' runner pods: its "Allow
+    // Claude API" rule opens the runners' own namespace, and HTTPS to public
+    // addresses is denied to the runners.
     assert_eq!(
-        lines[3],
+        lines[5],
+        "testdata/seeds/network-policy.yaml:34:7: SL3003 egress rule 2 of workflows/runner-network-policy allows TCP/443 to every pod in namespace workflows: runners can reach other runners and every other pod of namespace workflows [error, runner-egress]"
+    );
+    assert_eq!(
+        lines[1],
+        "testdata/seeds/complete-pod.yaml:8:3: SL3004 HTTPS (TCP/443) to public addresses is denied: the runner cannot reach its API [warning, runner-required-egress]"
+    );
+    assert_eq!(
+        lines[9],
         "testdata/seeds/runner-python/Dockerfile:14:6: SL4002 USER runner gives a user `runner` by name: the kubelet cannot verify runAsNonRoot against a name and will not start the pod unless it sets runAsUser [error, image-numeric-user]"
     );
-    assert_eq!(lines.len(), 9, "8 findings and the summary: {text}");
+    assert_eq!(lines.len(), 18, "17 findings and the summary: {text}");
     assert!(
-        lines[8].starts_with("6 errors, 1 warning, 1 note in 5 files (4 resources)"),
+        lines[17].starts_with("9 errors, 7 warnings, 1 note in 5 files (4 resources)"),
         "{text}"
     );
 
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("values.yaml"), "replicaCount: 1\n").unwrap();
     std::fs::write(dir.path().join("pod.yaml"), latest()).unwrap();
+    // In the cluster the pod refers to, so that only the pod's own error remains.
+    let context = root.join("testdata/context");
     let out = run(
         dir.path(),
-        &["check", "--no-config", "-f", "short", "-q", "."],
+        &[
+            "check",
+            "--no-config",
+            "-f",
+            "short",
+            "-q",
+            "--context",
+            context.to_str().unwrap(),
+            ".",
+        ],
     );
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(

@@ -234,6 +234,10 @@ pub fn run(mut args: CheckArgs) -> miette::Result<ExitCode> {
                 .collect()
         })
         .unwrap_or_default();
+    if let Some(c) = &config {
+        args.context
+            .extend(c.file.context.iter().map(|p| c.dir.join(p)));
+    }
     let dockerfiles = args
         .dockerfile
         .iter()

@@ -391,6 +391,18 @@ impl Selector {
         self.matches(&labels).then_some(labels)
     }
 
+    /// The selector matching what both `self` and `other` match.
+    pub fn and(&self, other: &Selector) -> Selector {
+        let mut requirements = self.requirements.clone();
+        requirements.extend(other.requirements.iter().cloned());
+        Selector { requirements }
+    }
+
+    /// Whether some object is matched by both selectors.
+    pub fn overlaps(&self, other: &Selector) -> bool {
+        self.and(other).is_satisfiable()
+    }
+
     /// Whether an object with these labels is selected.
     pub fn matches(&self, labels: &Labels) -> bool {
         self.matches_with(|key| labels.get(key).map(String::as_str))

@@ -223,6 +223,26 @@ pub struct AnnotationSuppressions {
 }
 
 impl LabelSelector {
+    /// The selector as Kubernetes validates and evaluates it (`In`/`NotIn`
+    /// without values are refused).
+    pub fn to_selector(&self) -> Result<crate::netpol::Selector, crate::netpol::SelectorError> {
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
+        let k8s = meta::LabelSelector {
+            match_labels: Some(self.match_labels.clone()),
+            match_expressions: Some(
+                self.match_expressions
+                    .iter()
+                    .map(|e| meta::LabelSelectorRequirement {
+                        key: e.key.clone(),
+                        operator: format!("{:?}", e.operator),
+                        values: Some(e.values.clone()),
+                    })
+                    .collect(),
+            ),
+        };
+        crate::netpol::Selector::compile(&k8s)
+    }
+
     /// True when `labels` satisfy every matchLabels entry and every expression.
     pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
         self.match_labels

@@ -1,7 +1,9 @@
 //! Every rule sandbox-lint knows, in one table.
 
+pub mod cluster;
 pub mod dockerfile;
 pub mod input;
+pub mod network;
 pub mod pod;
 pub mod pss;
 pub mod workload;
@@ -56,6 +58,14 @@ pub static ALL: &[&RuleDef] = &[
     &workload::deadline::LONG_RUNNING_CONTROLLER,
     &workload::scheduling::NODE_AFFINITY,
     &workload::scheduling::SANDBOX_TOLERATION,
+    &network::isolation::RUNNER_ISOLATED,
+    &network::ingress::RUNNER_INGRESS,
+    &network::egress::RUNNER_EGRESS,
+    &network::required::RUNNER_REQUIRED_EGRESS,
+    &network::valid::NETWORK_POLICY_VALID,
+    &cluster::service_account::SERVICE_ACCOUNT_EXISTS,
+    &cluster::rbac::RUNNER_RBAC,
+    &cluster::runtime_class::RUNTIME_CLASS_HANDLER,
     &dockerfile::user::NON_ROOT_USER,
     &dockerfile::user::NUMERIC_USER,
     &dockerfile::user::HEALTHCHECK,
@@ -119,6 +129,7 @@ mod tests {
             let range = match m.category {
                 Category::PodSecurity => '1',
                 Category::Workload => '2',
+                Category::Network => '3',
                 Category::Dockerfile => '4',
                 Category::InputError | Category::Input => '9',
             };

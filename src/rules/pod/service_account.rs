@@ -4,13 +4,18 @@ use crate::resource::Workload;
 use crate::rule::{Cx, NoParams};
 
 crate::declare_rule! {
-    /// The pod must set `automountServiceAccountToken: false`.
+    /// No service account token may be mounted into the pod.
     ///
     /// A mounted token lets untrusted code call the Kubernetes API as the pod's
-    /// ServiceAccount. Runners need no API access, so the pod must opt out itself:
-        /// the ServiceAccount's own setting can be changed by someone else later. A
-    /// projected `serviceAccountToken` volume mounts a token regardless, and is
-    /// reported too.
+    /// ServiceAccount, and runners need no API access. Kubernetes mounts the token
+    /// unless the pod sets `automountServiceAccountToken: false`, or leaves it
+    /// unset and its ServiceAccount sets `false`; a pod's `true` overrides the
+    /// ServiceAccount. The ServiceAccount (`default` when the pod names none) is
+    /// looked up among the inputs and `--context`: when it is not there and the
+    /// pod does not decide, the finding says "cannot verify". Setting the field on
+    /// the pod is the robust fix: the ServiceAccount can be changed by someone else
+    /// later. A projected `serviceAccountToken` volume mounts a token regardless,
+    /// and is reported too.
     pub static AUTOMOUNT_SERVICE_ACCOUNT_TOKEN = {
         code: "SL1012",
         name: "automount-service-account-token",
@@ -50,10 +55,42 @@ fn check(_: &NoParams, cx: &mut Cx, w: &Workload<'_>) {
             cx.report(ptr, "the pod mounts a service account token");
         }
         None => {
-            cx.report(
-                ptr,
-                "the pod does not set automountServiceAccountToken: false (a token is mounted unless its ServiceAccount opts out)",
-            );
+            let sa = w
+                .pod
+                .spec
+                .service_account_name
+                .as_deref()
+                .filter(|n| !n.is_empty())
+                .unwrap_or("default");
+            let namespace = cx.namespace_of(w.resource).to_string();
+            let facts = cx
+                .cluster
+                .and_then(|c| c.service_accounts.get(&(namespace.clone(), sa.to_string())));
+            match facts {
+                Some(f) if f.automount == Some(false) => {}
+                Some(f) => {
+                    let setting = match f.automount {
+                        Some(_) => "sets automountServiceAccountToken: true",
+                        None => "does not set automountServiceAccountToken: false",
+                    };
+                    cx.report(
+                        ptr,
+                        format!(
+                            "the pod does not set automountServiceAccountToken and its ServiceAccount {namespace}/{sa} {setting}: a token is mounted"
+                        ),
+                    )
+                    .related(f.at.clone(), format!("ServiceAccount {namespace}/{sa}"));
+                }
+                None => {
+                    cx.report(
+                        ptr,
+                        format!(
+                            "cannot verify that no token is mounted: the pod does not set automountServiceAccountToken: false and its ServiceAccount {namespace}/{sa} is not among the inputs"
+                        ),
+                    )
+                    .unverified();
+                }
+            }
         }
     }
 }

@@ -57,6 +57,23 @@ fn term_pins(term: &NodeSelectorTerm, p: &AffinityParams) -> bool {
     })
 }
 
+/// The pod's RuntimeClass among the inputs, when it names one.
+fn runtime_class<'a>(
+    cx: &Cx<'a>,
+    w: &Workload<'_>,
+) -> Option<(String, Option<&'a crate::cluster::RuntimeClassFacts>)> {
+    let name = w
+        .pod
+        .spec
+        .runtime_class_name
+        .as_deref()
+        .filter(|n| !n.is_empty())?;
+    Some((
+        name.to_string(),
+        cx.cluster.and_then(|c| c.runtime_classes.get(name)),
+    ))
+}
+
 fn affinity(p: &AffinityParams, cx: &mut Cx, w: &Workload<'_>) {
     let spec = w.pod.spec;
     let by_selector = spec
@@ -65,6 +82,22 @@ fn affinity(p: &AffinityParams, cx: &mut Cx, w: &Workload<'_>) {
         .and_then(|s| s.get(&p.key))
         .is_some_and(|v| p.values.contains(v));
     if by_selector {
+        return;
+    }
+    // The RuntimeClass admission controller merges `scheduling.nodeSelector`
+    // into the pod's (and refuses the pod on a conflict).
+    let rc = runtime_class(cx, w);
+    if let Some((_, Some(rc))) = &rc
+        && rc
+            .node_selector
+            .get(&p.key)
+            .is_some_and(|v| p.values.contains(v))
+        && spec
+            .node_selector
+            .as_ref()
+            .and_then(|s| s.get(&p.key))
+            .is_none()
+    {
         return;
     }
     // nodeSelector and affinity are ANDed: a selector for another pool wins.
@@ -94,10 +127,21 @@ fn affinity(p: &AffinityParams, cx: &mut Cx, w: &Workload<'_>) {
         });
     let want = format!("{} In [{}]", p.key, p.values.join(", "));
     let Some(required) = required else {
-        cx.report(
-            required_ptr,
-            format!("the pod does not require runner nodes ({want})"),
-        );
+        match rc {
+            Some((name, None)) => {
+                cx.report(
+                    required_ptr,
+                    format!("cannot verify that the pod requires runner nodes ({want}): it does not itself, and RuntimeClass {name}, whose scheduling could, is not among the inputs"),
+                )
+                .unverified();
+            }
+            _ => {
+                cx.report(
+                    required_ptr,
+                    format!("the pod does not require runner nodes ({want})"),
+                );
+            }
+        }
         return;
     };
     if required.node_selector_terms.is_empty() {
@@ -157,29 +201,58 @@ crate::declare_rule! {
 }
 
 fn toleration(p: &TolerationParams, cx: &mut Cx, w: &Workload<'_>) {
-    let tolerates = w.pod.spec.tolerations.iter().flatten().any(|t| {
-        let key_ok = match t.key.as_deref() {
-            None | Some("") => t.operator.as_deref() == Some("Exists"),
-            Some(k) => k == p.key,
-        };
-        let value_ok = match t.operator.as_deref() {
-            Some("Exists") => true,
-            None | Some("Equal") => t.value.as_deref().unwrap_or("") == p.value,
-            Some(_) => false,
-        };
-        let effect_ok = t
-            .effect
-            .as_deref()
-            .is_none_or(|e| e.is_empty() || e == p.effect);
-        key_ok && value_ok && effect_ok
-    });
-    if !tolerates {
-        cx.report(
-            w.pod.at("tolerations"),
-            format!(
-                "the pod does not tolerate the runner pool taint {}={}:{}",
-                p.key, p.value, p.effect
-            ),
-        );
+    // The RuntimeClass admission controller appends `scheduling.tolerations`.
+    let rc = runtime_class(cx, w);
+    let from_class = rc
+        .as_ref()
+        .and_then(|(_, f)| *f)
+        .map(|f| f.tolerations.as_slice())
+        .unwrap_or_default();
+    let tolerates = w
+        .pod
+        .spec
+        .tolerations
+        .iter()
+        .flatten()
+        .chain(from_class)
+        .any(|t| {
+            let key_ok = match t.key.as_deref() {
+                None | Some("") => t.operator.as_deref() == Some("Exists"),
+                Some(k) => k == p.key,
+            };
+            let value_ok = match t.operator.as_deref() {
+                Some("Exists") => true,
+                None | Some("Equal") => t.value.as_deref().unwrap_or("") == p.value,
+                Some(_) => false,
+            };
+            let effect_ok = t
+                .effect
+                .as_deref()
+                .is_none_or(|e| e.is_empty() || e == p.effect);
+            key_ok && value_ok && effect_ok
+        });
+    if tolerates {
+        return;
+    }
+    match rc {
+        Some((name, None)) => {
+            cx.report(
+                w.pod.at("tolerations"),
+                format!(
+                    "cannot verify that the pod tolerates the runner pool taint {}={}:{}: it does not itself, and RuntimeClass {name}, whose scheduling could, is not among the inputs",
+                    p.key, p.value, p.effect
+                ),
+            )
+            .unverified();
+        }
+        _ => {
+            cx.report(
+                w.pod.at("tolerations"),
+                format!(
+                    "the pod does not tolerate the runner pool taint {}={}:{}",
+                    p.key, p.value, p.effect
+                ),
+            );
+        }
     }
 }

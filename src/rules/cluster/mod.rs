@@ -1,0 +1,16 @@
+//! SL3006-SL3008: the objects around the pod — its ServiceAccount, the RBAC
+//! bindings that name it, its RuntimeClass — looked up among the run's inputs
+//! and `--context` files. An object that is not there is "cannot verify"
+//! (a warning), never a pass.
+
+pub mod rbac;
+pub mod runtime_class;
+pub mod service_account;
+
+use crate::cluster::Cluster;
+use crate::rule::Cx;
+
+/// What the run knows about the cluster (nothing when the caller gave none).
+pub(crate) fn cluster_of<'a>(cx: &Cx<'a>) -> &'a Cluster {
+    crate::rules::network::cluster_of(cx)
+}

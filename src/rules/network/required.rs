@@ -1,0 +1,57 @@
+//! SL3004: what runners need is not denied.
+
+use super::{NetworkParams, cluster_of, labels_pointer, runner_parts};
+use crate::netpol::Direction;
+use crate::network::{self, Runner};
+use crate::resource::Workload;
+use crate::rule::Cx;
+
+crate::declare_rule! {
+    /// The runner's NetworkPolicies must allow what it needs: DNS, HTTPS to public addresses, the callback API.
+    ///
+    /// A policy that isolates runners and forgets a required destination breaks
+    /// every run, or pushes someone to "fix" it with a broad rule. The required
+    /// ports are the `required` lists of the allowed destinations in the
+    /// parameters. When the answer hangs on an object that is not among the
+    /// inputs (the labels of the destination's namespace, named ports of its
+    /// pods), the finding says "cannot verify".
+    pub static RUNNER_REQUIRED_EGRESS = {
+        code: "SL3004",
+        name: "runner-required-egress",
+        severity: Warning,
+        category: Network,
+        remediation: "Add an egress rule for the destination: DNS to `k8s-app: kube-dns` pods in namespace kube-system (selected with `kubernetes.io/metadata.name`), TCP 443 to an ipBlock of public addresses, TCP 4000 to `app: plue-api` pods in plue-system.",
+        params: NetworkParams,
+        check: check,
+    }
+}
+
+fn check(p: &NetworkParams, cx: &mut Cx, w: &Workload<'_>) {
+    let Some((namespace, labels, ports)) = runner_parts(&p.model, cx, w) else {
+        return;
+    };
+    let cluster = cluster_of(cx);
+    let runner = Runner {
+        namespace: &namespace,
+        labels,
+        ports: &ports,
+    };
+    let missing = network::missing(&p.model, cluster, &runner);
+    let ptr = labels_pointer(w);
+    for m in missing {
+        let message = match &m.unverified {
+            Some(why) => format!("cannot verify that {} is allowed: {why}", m.what),
+            None => format!("{} is denied: {}", m.what, m.purpose),
+        };
+        let report = cx.report(ptr.clone(), message);
+        if m.unverified.is_some() {
+            report.unverified();
+        }
+        for policy in cluster.isolating(&namespace, labels, Direction::Egress) {
+            report.related(
+                policy.at.clone(),
+                format!("{} restricts this runner's egress", policy.policy.id()),
+            );
+        }
+    }
+}
