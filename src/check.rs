@@ -654,3 +654,70 @@ fn span_of(root: &yaml::Node, pointer: &crate::pointer::Pointer) -> Span {
 fn location(source: &SourceFile, span: Span) -> Location {
     Location::of(source, span)
 }
+
+/// Every object of `paths` (and of `context`), for commands that look at the
+/// cluster as a whole (`explain-network`). Returns the index and the input
+/// errors (unreadable files, YAML that could not be parsed) as
+/// `file:line:col: message` lines: objects of broken documents are missing
+/// from the index, and the caller must say so.
+pub fn load_cluster(
+    linter: &Linter,
+    paths: &[PathBuf],
+    context: &[PathBuf],
+    limits: &Limits,
+) -> (Cluster, Vec<String>) {
+    let mut all = paths.to_vec();
+    all.extend(context.iter().cloned());
+    let (inputs, discovery) = input::discover(&all);
+    let mut errors: Vec<String> = discovery
+        .into_iter()
+        .map(|e| format!("{}: {}", e.path, e.message))
+        .collect();
+    let default_ns = linter.default_namespace().to_string();
+    let results: Vec<(Cluster, Vec<String>)> = inputs
+        .par_iter()
+        .map(|i| {
+            let source = match input::read(i, limits.max_file_bytes) {
+                Ok(s) => s,
+                Err(e) => {
+                    return (
+                        Cluster::default(),
+                        vec![format!("{}: {}", i.display_name(), e.message)],
+                    );
+                }
+            };
+            if dockerfile::is_dockerfile_name(std::path::Path::new(&*source.name)) {
+                return (Cluster::default(), Vec::new());
+            }
+            let loaded = load_text(&source.text, limits);
+            let findings = lint_loaded_diagnostics(linter, &source, &loaded);
+            (facts_of(&source, &loaded, &default_ns, Keep::All), findings)
+        })
+        .collect();
+    let mut cluster = Cluster::default();
+    for (facts, errs) in results {
+        cluster.merge(facts);
+        errors.extend(errs);
+    }
+    (cluster, errors)
+}
+
+/// The input errors of a loaded file, as `file:line:col: CODE message` lines.
+fn lint_loaded_diagnostics(
+    linter: &Linter,
+    source: &SourceFile,
+    loaded: &LoadedFile,
+) -> Vec<String> {
+    lint_loaded(linter, source, loaded)
+        .into_iter()
+        .filter(|f| input_rules::is_input_error(f.code))
+        .map(|f| {
+            let at = f
+                .location
+                .as_ref()
+                .map(|l| format!("{}:{}:{}", l.file, l.start_lc.line, l.start_lc.column))
+                .unwrap_or_else(|| source.name.to_string());
+            format!("{at}: {} {}", f.code, f.message)
+        })
+        .collect()
+}

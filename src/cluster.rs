@@ -118,6 +118,24 @@ pub struct Cluster {
     pub bindings: Vec<BindingFacts>,
     pub runtime_classes: BTreeMap<String, RuntimeClassFacts>,
     pub pods: Vec<PodFacts>,
+    /// Named ports of the pods a destination selects, computed once.
+    ports_memo: PortsMemo,
+}
+
+/// A cache of per-destination lookups; empty again when cloned or merged into.
+#[derive(Default)]
+struct PortsMemo(std::sync::RwLock<std::collections::HashMap<String, Option<Vec<NamedPort>>>>);
+
+impl Clone for PortsMemo {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl std::fmt::Debug for PortsMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PortsMemo")
+    }
 }
 
 /// The kinds the cluster index keeps besides pods and workloads.
@@ -276,8 +294,30 @@ impl Cluster {
         }
     }
 
+    /// The named ports of the pods of `namespace` that `selector` matches,
+    /// computed by `compute` the first time and remembered.
+    pub fn memo_ports(
+        &self,
+        namespace: &str,
+        selector: &crate::netpol::Selector,
+        compute: impl FnOnce() -> Option<Vec<NamedPort>>,
+    ) -> Option<Vec<NamedPort>> {
+        let key = format!("{namespace}\u{0}{selector}");
+        if let Ok(map) = self.ports_memo.0.read()
+            && let Some(hit) = map.get(&key)
+        {
+            return hit.clone();
+        }
+        let value = compute();
+        if let Ok(mut map) = self.ports_memo.0.write() {
+            map.insert(key, value.clone());
+        }
+        value
+    }
+
     /// Adds everything `other` knows.
     pub fn merge(&mut self, other: Cluster) {
+        self.ports_memo = PortsMemo::default();
         self.namespaces.extend(other.namespaces);
         self.policies.extend(other.policies);
         self.policy_namespaces.extend(other.policy_namespaces);

@@ -233,9 +233,9 @@ impl Model {
                 )
             }),
             Class::Public => "public addresses".into(),
-            Class::Metadata => format!("cloud metadata endpoints ({})", self.metadata),
-            Class::ApiServer => format!("the Kubernetes API server ({})", self.api_server),
-            Class::Services => format!("the cluster service range ({})", self.services),
+            Class::Metadata => format!("cloud metadata endpoints ({})", self.ranges_of(class)),
+            Class::ApiServer => format!("the Kubernetes API server ({})", self.ranges_of(class)),
+            Class::Services => format!("the cluster service range ({})", self.ranges_of(class)),
             Class::Private => "private addresses".into(),
             Class::Runners => "other runners".into(),
             Class::OwnNamespace => format!("other pods of namespace {}", runner.namespace),
@@ -293,6 +293,16 @@ impl Model {
 }
 
 impl Model {
+    /// The configured ranges of an address class, as written.
+    pub fn ranges_of(&self, class: Class) -> String {
+        self.ranges
+            .iter()
+            .filter(|(c, _, _)| *c == class)
+            .map(|(_, text, _)| text.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// The configured ranges of `class` that `met` overlaps, as written
     /// (`169.254.0.0/16, 100.64.0.0/10`); public addresses are shown as met.
     pub fn ranges_met(&self, class: Class, met: &IpSet) -> String {
@@ -425,19 +435,22 @@ fn ip_ports(ports: &RulePorts) -> PortSet {
     ports.resolve(&[])
 }
 
-/// The named ports of the pods among the inputs that a destination selects.
+/// The named ports of the pods among the inputs that a destination selects
+/// (`None`: no such pod), computed once per cluster.
 fn known_ports(cluster: &Cluster, namespace: &str, selector: &Selector) -> Option<Vec<NamedPort>> {
-    let mut found = false;
-    let mut ports: BTreeSet<NamedPort> = BTreeSet::new();
-    for p in cluster
-        .pods
-        .iter()
-        .filter(|p| p.namespace == namespace && selector.matches(&p.labels))
-    {
-        found = true;
-        ports.extend(p.ports.iter().cloned());
-    }
-    found.then(|| ports.into_iter().collect())
+    cluster.memo_ports(namespace, selector, || {
+        let mut found = false;
+        let mut ports: BTreeSet<NamedPort> = BTreeSet::new();
+        for p in cluster
+            .pods
+            .iter()
+            .filter(|p| p.namespace == namespace && selector.matches(&p.labels))
+        {
+            found = true;
+            ports.extend(p.ports.iter().cloned());
+        }
+        found.then(|| ports.into_iter().collect())
+    })
 }
 
 /// The classes one peer entry of an egress rule meets.
@@ -769,15 +782,21 @@ pub fn missing(model: &Model, cluster: &Cluster, runner: &Runner<'_>) -> Vec<Mis
 
 /// One cell of the reachability table.
 #[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Cell {
     /// `allowed`, `denied`, `unknown` (hangs on objects not among the inputs).
     pub verdict: &'static str,
     /// Who decides: `egress rule 2 of ns/name`, or why nothing does.
     pub by: Vec<String>,
+    /// The allow-list does not permit this class on these ports.
+    pub beyond_allow_list: bool,
+    /// The runner needs this class on these ports.
+    pub required: bool,
 }
 
 /// One row: a destination class.
 #[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Row {
     pub destination: String,
     /// Whether the allow-list permits this class at all.
@@ -787,6 +806,7 @@ pub struct Row {
 
 /// The reachability table of one runner.
 #[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Table {
     /// Column headings: `UDP/53`, ..., `other ports`.
     pub columns: Vec<String>,
@@ -829,6 +849,21 @@ pub fn table(model: &Model, cluster: &Cluster, runner: &Runner<'_>) -> Table {
     let ingress: Vec<&PolicyFacts> = cluster
         .isolating(runner.namespace, runner.labels, Direction::Ingress)
         .collect();
+    // Every reach of every egress rule, once; rows pick theirs.
+    let all: Vec<(String, Reach)> = egress
+        .iter()
+        .flat_map(|p| {
+            p.policy.egress.iter().flat_map(move |rule| {
+                let name = rule_name(p, Direction::Egress, rule.index);
+                peers(rule).into_iter().flat_map(move |(_, peer)| {
+                    let name = name.clone();
+                    reaches(model, cluster, runner, rule, peer)
+                        .into_iter()
+                        .map(move |r| (name.clone(), r))
+                })
+            })
+        })
+        .collect();
     let mut rows = Vec::new();
     for class in model.classes() {
         let expected = match class {
@@ -851,55 +886,71 @@ pub fn table(model: &Model, cluster: &Cluster, runner: &Runner<'_>) -> Table {
                 cells.push(Cell {
                     verdict: "allowed",
                     by: vec![why.to_string()],
+                    beyond_allow_list: false,
+                    required: false,
                 });
             }
         } else {
             let mut by: Vec<(Vec<String>, Vec<String>)> = vec![(Vec::new(), Vec::new()); ncols];
-            for p in &egress {
-                for rule in &p.policy.egress {
-                    for (_, peer) in peers(rule) {
-                        for reach in reaches(model, cluster, runner, rule, peer) {
-                            if reach.class != class {
-                                continue;
-                            }
-                            let name = rule_name(p, Direction::Egress, rule.index);
-                            let sure = reach.scope == Tri::Yes;
-                            for (c, (_, set)) in columns.iter().enumerate() {
-                                let (yes, maybe) = &mut by[c];
-                                if sure && !reach.certain.intersect(set).is_empty() {
-                                    push_unique(yes, &name);
-                                } else if !reach.possible.intersect(set).is_empty() {
-                                    push_unique(maybe, &name);
-                                }
-                            }
-                            let other = &mut by[ncols - 1];
-                            if sure && !reach.certain.subtract(&listed).is_empty() {
-                                push_unique(&mut other.0, &name);
-                            } else if !reach.possible.subtract(&listed).is_empty() {
-                                push_unique(&mut other.1, &name);
-                            }
-                        }
+            for (name, reach) in &all {
+                if reach.class != class {
+                    continue;
+                }
+                let sure = reach.scope == Tri::Yes;
+                for (c, (_, set)) in columns.iter().enumerate() {
+                    let (yes, maybe) = &mut by[c];
+                    if sure && !reach.certain.intersect(set).is_empty() {
+                        push_unique(yes, name);
+                    } else if !reach.possible.intersect(set).is_empty() {
+                        push_unique(maybe, name);
                     }
+                }
+                let other = &mut by[ncols - 1];
+                if sure && !reach.certain.subtract(&listed).is_empty() {
+                    push_unique(&mut other.0, name);
+                } else if !reach.possible.subtract(&listed).is_empty() {
+                    push_unique(&mut other.1, name);
                 }
             }
             for (yes, maybe) in by {
-                cells.push(if !yes.is_empty() {
-                    Cell {
-                        verdict: "allowed",
-                        by: yes,
-                    }
+                let (verdict, by) = if !yes.is_empty() {
+                    ("allowed", yes)
                 } else if !maybe.is_empty() {
-                    Cell {
-                        verdict: "unknown",
-                        by: maybe,
-                    }
+                    ("unknown", maybe)
                 } else {
-                    Cell {
-                        verdict: "denied",
-                        by: Vec::new(),
-                    }
+                    ("denied", Vec::new())
+                };
+                cells.push(Cell {
+                    verdict,
+                    by,
+                    beyond_allow_list: false,
+                    required: false,
                 });
             }
+        }
+        for (c, cell) in cells.iter_mut().enumerate() {
+            let ports = columns.get(c).map(|(_, set)| set);
+            let (allowed, required) = match class {
+                Class::Pods(i) => model
+                    .pods
+                    .get(i)
+                    .map_or((PortSet::empty(), PortSet::empty()), |d| {
+                        (d.ports.clone(), d.required.clone())
+                    }),
+                Class::Public => (
+                    model.public_ports(),
+                    model
+                        .public
+                        .iter()
+                        .fold(PortSet::empty(), |acc, p| acc.union(&p.required)),
+                ),
+                _ => (PortSet::empty(), PortSet::empty()),
+            };
+            cell.beyond_allow_list = match ports {
+                Some(set) => !set.is_subset(&allowed),
+                None => true,
+            };
+            cell.required = ports.is_some_and(|set| set.is_subset(&required) && !set.is_empty());
         }
         rows.push(Row {
             destination: model.class_name(class, runner),

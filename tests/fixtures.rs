@@ -65,10 +65,9 @@ fn is_dockerfile(path: &Path) -> bool {
 
 /// Reads a fixture as bytes; files that are deliberately not UTF-8 are lossily
 /// decoded only to read their expectations.
-fn read(path: &Path) -> (Vec<u8>, String) {
+fn read(path: &Path) -> String {
     let bytes = std::fs::read(path).unwrap();
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    (bytes, text)
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 /// The linter a fixture asks for with `# policy: NAME` on its first line.
@@ -172,7 +171,7 @@ fn every_fixture_yields_exactly_its_expectations() {
     let linter = Linter::with_default_policy();
     let mut failures = Vec::new();
     for path in &files {
-        let (bytes, text) = read(path);
+        let text = read(path);
         let expected = expectations_in(&text, is_dockerfile(path));
         let got = if is_policy(&text) {
             policy_findings(path)
@@ -223,7 +222,7 @@ fn every_rule_has_a_failing_and_a_passing_fixture() {
         let mut failing = false;
         let mut passing = false;
         for f in &files {
-            let (_, text) = read(f);
+            let text = read(f);
             let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default();
             if name.starts_with("ok") {
                 passing = true;

@@ -106,7 +106,7 @@ pub struct CheckArgs {
 
 /// Loads every policy named on the command line (files, directories of
 /// `*.yaml`, or built-in pack names), before any input is read.
-fn load_policies(refs: &[String]) -> miette::Result<Linter> {
+pub(crate) fn load_policies(refs: &[String]) -> miette::Result<Linter> {
     if refs.is_empty() {
         return Ok(Linter::with_default_policy());
     }

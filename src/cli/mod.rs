@@ -1,6 +1,7 @@
 //! Command-line interface: typed clap definitions and the subcommands.
 
 pub mod check;
+pub mod network;
 pub mod rules;
 
 use std::process::ExitCode;
@@ -30,6 +31,9 @@ pub enum Command {
     Explain(rules::ExplainArgs),
     /// Write a commented starter .sandbox-lint.yaml in the current directory.
     Init(InitArgs),
+    /// Show what each runner can reach: destination classes x ports, allowed or
+    /// denied, and which NetworkPolicy rule decides.
+    ExplainNetwork(network::NetworkArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -75,6 +79,7 @@ pub fn main() -> ExitCode {
         Command::Rules(args) => rules::list(args),
         Command::Explain(args) => rules::explain(args),
         Command::Init(args) => init(args),
+        Command::ExplainNetwork(args) => network::run(args),
     };
     match result {
         Ok(code) => code,
