@@ -9,11 +9,19 @@ use serde_json::Value;
 
 const POD: &str = include_str!("../testdata/compliant/ok-runner-pod.yaml");
 
+/// The cluster the test pods refer to (NetworkPolicy, ServiceAccount,
+/// RuntimeClass), passed as `--context` so that only what a test plants is found.
+fn context() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/context")
+}
+
 fn run(dir: &Path, args: &[&str]) -> (i32, Value) {
     let out = Command::new(env!("CARGO_BIN_EXE_sandbox-lint"))
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .args(["check", "-f", "json"])
+        .arg("--context")
+        .arg(context())
         .args(args)
         .output()
         .unwrap();
@@ -220,7 +228,8 @@ fn sarif_marks_suppressed_results() {
     );
     let out = Command::new(env!("CARGO_BIN_EXE_sandbox-lint"))
         .current_dir(dir.path())
-        .args(["check", "-f", "sarif", "p.yaml"])
+        .args(["check", "-f", "sarif", "p.yaml", "--context"])
+        .arg(context())
         .output()
         .unwrap();
     let log: Value = serde_json::from_slice(&out.stdout).unwrap();
