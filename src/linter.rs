@@ -105,22 +105,6 @@ impl Linter {
         self.active.iter().map(|a| &a.policy)
     }
 
-    /// True when some policy or custom rule selects objects by namespace labels.
-    pub fn needs_namespace_labels(&self) -> bool {
-        self.active.iter().any(|a| {
-            a.policy
-                .match_
-                .iter()
-                .chain(
-                    a.policy
-                        .custom_rules
-                        .iter()
-                        .filter_map(|c| c.match_.as_ref()),
-                )
-                .any(|m| m.namespace_selector.is_some())
-        })
-    }
-
     /// Sets the labels of the namespaces known to this run.
     pub fn set_namespace_labels(&self, labels: NamespaceLabels) {
         if let Ok(mut slot) = self.namespaces.write() {

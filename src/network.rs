@@ -115,6 +115,40 @@ pub struct Reach {
     pub note: Option<String>,
 }
 
+impl Reach {
+    /// A reach of a pod class.
+    fn pods(
+        class: Class,
+        (certain, possible): (PortSet, PortSet),
+        scope: Tri,
+        pods: Option<&Selector>,
+        note: Option<String>,
+    ) -> Self {
+        Reach {
+            class,
+            certain,
+            possible,
+            scope,
+            addresses: None,
+            pods: pods.cloned(),
+            note,
+        }
+    }
+
+    /// A reach of an address class.
+    fn addresses(class: Class, ports: &PortSet, met: IpSet) -> Self {
+        Reach {
+            class,
+            certain: ports.clone(),
+            possible: ports.clone(),
+            scope: Tri::Yes,
+            addresses: Some(met),
+            pods: None,
+            note: None,
+        }
+    }
+}
+
 /// The region a peer entry (or `to`/`from` absent) selects.
 #[derive(Debug, Clone, Copy)]
 enum Ns<'a> {
@@ -468,89 +502,38 @@ pub fn reaches(
             let scope = ns_contains(cluster, ns, &d.namespace);
             if scope != Tri::No && covers(pods, &d.selector) {
                 let known = known_ports(cluster, &d.namespace, &d.selector);
-                let (certain, possible) = pod_ports(&rule.ports, known.as_deref());
-                out.push(Reach {
-                    class: Class::Pods(i),
-                    certain,
-                    possible,
-                    scope,
-                    addresses: None,
-                    pods: pods.cloned(),
-                    note: None,
-                });
+                let ports = pod_ports(&rule.ports, known.as_deref());
+                out.push(Reach::pods(Class::Pods(i), ports, scope, pods, None));
             }
         }
-        let own = ns_contains(cluster, ns, runner.namespace);
-        let (certain, possible) = pod_ports(&rule.ports, Some(runner.ports));
-        if own == Tri::Yes && matches(pods, runner.labels) {
-            out.push(Reach {
-                class: Class::Runners,
-                certain: certain.clone(),
-                possible: possible.clone(),
-                scope: Tri::Yes,
-                addresses: None,
-                pods: pods.cloned(),
-                note: None,
-            });
+        let own = ns_contains(cluster, ns, runner.namespace) == Tri::Yes;
+        if own && matches(pods, runner.labels) {
+            let ports = pod_ports(&rule.ports, Some(runner.ports));
+            out.push(Reach::pods(Class::Runners, ports, Tri::Yes, pods, None));
         }
-        let (certain, possible) = pod_ports(&rule.ports, None);
-        if own == Tri::Yes && !implies(pods, &model.runners) {
-            out.push(Reach {
-                class: Class::OwnNamespace,
-                certain: certain.clone(),
-                possible: possible.clone(),
-                scope: Tri::Yes,
-                addresses: None,
-                pods: pods.cloned(),
-                note: None,
-            });
+        let ports = pod_ports(&rule.ports, None);
+        if own && !implies(pods, &model.runners) {
+            out.push(Reach::pods(
+                Class::OwnNamespace,
+                ports.clone(),
+                Tri::Yes,
+                pods,
+                None,
+            ));
         }
         let inside_allowed = model
             .pods
             .iter()
             .any(|d| ns_within(ns, &[&d.namespace]) && implies(pods, &d.selector));
         if !ns_within(ns, &[runner.namespace]) && !inside_allowed {
-            let mut excluded = vec![runner.namespace.to_string()];
-            for d in &model.pods {
-                if implies(pods, &d.selector) && !excluded.contains(&d.namespace) {
-                    excluded.push(d.namespace.clone());
-                }
-            }
-            let place = match ns {
-                Ns::Exact(n) => format!("in namespace {n}"),
-                Ns::Matching(sel) => match sel.pinned_values(NAMESPACE_NAME_LABEL) {
-                    Some(names) => format!(
-                        "in namespace{} {}",
-                        if names.len() == 1 { "" } else { "s" },
-                        names.into_iter().collect::<Vec<_>>().join(", ")
-                    ),
-                    None => format!("in namespaces other than {}", and_list(&excluded)),
-                },
-                Ns::Any => format!("in namespaces other than {}", and_list(&excluded)),
-            };
-            let note = match ns {
-                Ns::Matching(sel)
-                    if sel.pinned_values(NAMESPACE_NAME_LABEL).is_none()
-                        && !sel.is_everything() =>
-                {
-                    Some(format!(
-                        "any namespace can be given the labels {sel}; select namespaces by {NAMESPACE_NAME_LABEL}"
-                    ))
-                }
-                _ => None,
-            };
-            out.push(Reach {
-                class: Class::OtherNamespaces,
-                certain,
-                possible,
-                scope: Tri::Yes,
-                addresses: None,
-                pods: pods.cloned(),
-                note: Some(match note {
-                    Some(n) => format!("{place} ({n})"),
-                    None => place,
-                }),
-            });
+            let note = other_namespaces(model, runner, ns, pods);
+            out.push(Reach::pods(
+                Class::OtherNamespaces,
+                ports,
+                Tri::Yes,
+                pods,
+                Some(note),
+            ));
         }
     }
     if let Some(ips) = region.ips {
@@ -566,31 +549,53 @@ pub fn reaches(
                 let met = rest.intersect(set);
                 if !met.is_empty() {
                     rest = rest.subtract(&met);
-                    out.push(Reach {
-                        class,
-                        certain: ports.clone(),
-                        possible: ports.clone(),
-                        scope: Tri::Yes,
-                        addresses: Some(met),
-                        pods: None,
-                        note: None,
-                    });
+                    out.push(Reach::addresses(class, &ports, met));
                 }
             }
             if !rest.is_empty() {
-                out.push(Reach {
-                    class: Class::Public,
-                    certain: ports.clone(),
-                    possible: ports,
-                    scope: Tri::Yes,
-                    addresses: Some(rest),
-                    pods: None,
-                    note: None,
-                });
+                out.push(Reach::addresses(Class::Public, &ports, rest));
             }
         }
     }
     out
+}
+
+/// Which other namespaces a region takes in (`in namespaces other than
+/// workflows and kube-system`), and why they are open-ended when they are.
+fn other_namespaces(
+    model: &Model,
+    runner: &Runner<'_>,
+    ns: Ns<'_>,
+    pods: Option<&Selector>,
+) -> String {
+    let mut excluded = vec![runner.namespace.to_string()];
+    for d in &model.pods {
+        if implies(pods, &d.selector) && !excluded.contains(&d.namespace) {
+            excluded.push(d.namespace.clone());
+        }
+    }
+    let place = match ns {
+        Ns::Exact(n) => format!("in namespace {n}"),
+        Ns::Matching(sel) => match sel.pinned_values(NAMESPACE_NAME_LABEL) {
+            Some(names) => format!(
+                "in namespace{} {}",
+                if names.len() == 1 { "" } else { "s" },
+                names.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+            None => format!("in namespaces other than {}", and_list(&excluded)),
+        },
+        Ns::Any => format!("in namespaces other than {}", and_list(&excluded)),
+    };
+    match ns {
+        Ns::Matching(sel)
+            if sel.pinned_values(NAMESPACE_NAME_LABEL).is_none() && !sel.is_everything() =>
+        {
+            format!(
+                "{place} (any namespace can be given the labels {sel}; select namespaces by {NAMESPACE_NAME_LABEL})"
+            )
+        }
+        _ => place,
+    }
 }
 
 /// The ports of a reach beyond what the allow-list permits for its class

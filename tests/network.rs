@@ -413,3 +413,38 @@ fn changed_since_uses_unchanged_files_as_context() {
     // correct one allows: union semantics, so no required-egress warning either.
     assert!(!codes.contains(&"SL3004"), "{got:?}");
 }
+
+/// The runner selector is a parameter: a policy of one's own sets it once (a
+/// YAML anchor) for the network rules. A pod labelled `role: sandbox` is no
+/// runner under the default policy, and is one under the team's.
+#[test]
+fn the_runner_selector_is_a_policy_parameter() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("pod.yaml"),
+        compliant_pod().replace("app: workflow-runner", "role: sandbox"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("team.yaml"),
+        "apiVersion: sandbox-lint.dev/v1alpha1\nkind: Policy\nmetadata: {name: team}\nspec:\n  extends: [gvisor-sandbox]\n  rules:\n    runner-network-isolated:\n      parameters: &net\n        runnerSelector: {matchLabels: {role: sandbox}}\n    runner-egress: {parameters: *net}\n    runner-ingress: {parameters: *net}\n    runner-required-egress: {parameters: *net}\n",
+    )
+    .unwrap();
+    let context = root().join("testdata/context");
+    let ctx = context.to_str().unwrap();
+    let codes = |extra: &[&str]| -> Vec<String> {
+        let mut args = vec!["check", "--no-config", "-f", "json", "--context", ctx];
+        args.extend_from_slice(extra);
+        args.push("pod.yaml");
+        findings(&json(&run(dir.path(), &args)))
+            .into_iter()
+            .map(|f| f.2)
+            .collect()
+    };
+    assert_eq!(codes(&[]), Vec::<String>::new(), "not a runner by default");
+    assert_eq!(
+        codes(&["--policy", "team.yaml"]),
+        ["SL3001", "SL3001"],
+        "a runner under the team policy, and no policy of the context selects it (ingress, egress)"
+    );
+}

@@ -569,6 +569,9 @@ fn merge_json(base: &mut serde_json::Value, top: serde_json::Value) {
         (serde_json::Value::Object(b), serde_json::Value::Object(t)) => {
             for (k, v) in t {
                 match b.get_mut(&k) {
+                    // A label selector is replaced, never merged: merging
+                    // `matchLabels` would AND the base's labels with the new ones.
+                    Some(slot) if k.ends_with("Selector") => *slot = v,
                     Some(slot) => merge_json(slot, v),
                     None => {
                         b.insert(k, v);

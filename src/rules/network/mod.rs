@@ -328,7 +328,8 @@ pub(crate) fn labels_pointer(w: &Workload<'_>) -> crate::pointer::Pointer {
 
 /// The runners a NetworkPolicy selects: those among the pods of the run, or,
 /// when there are none, a runner as the policy and the runner selector
-/// describe it (so that a policy checked on its own is still judged).
+/// describe it, for policies meant for runners (so that a policy checked on
+/// its own is still judged).
 pub(crate) fn subjects<'c>(
     model: &Model,
     cluster: &'c Cluster,
@@ -345,6 +346,14 @@ pub(crate) fn subjects<'c>(
         .collect();
     if !real.is_empty() {
         return real;
+    }
+    // Without runner pods among the inputs, a policy is judged for runners
+    // when it is meant for them: its podSelector selects only runners, or
+    // every pod of its namespace. (A policy for `tier: web` could select a
+    // runner that carries that label too, but judging every such policy as a
+    // runner policy would flag unrelated policies.)
+    if !(policy.pod_selector.is_everything() || policy.pod_selector.implies(&model.runners)) {
+        return Vec::new();
     }
     let both = policy.pod_selector.and(&model.runners);
     match both.sample_labels() {
