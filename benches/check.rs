@@ -254,7 +254,8 @@ fn generate_only(cfg: &corpus::Config, dir: &Path) -> ExitCode {
     }
     print_corpus(&corpus, dir, Duration::ZERO);
     println!(
-        "\ntry: {BIN} check --format json -o /dev/null -j 1 {}",
+        "\ntry: {BIN} check --context {} --format json -o /dev/null -j 1 {}",
+        corpus::context_path(dir).display(),
         dir.display()
     );
     ExitCode::SUCCESS
@@ -781,9 +782,16 @@ fn load_average() -> Option<f64> {
         .ok()
 }
 
+/// `check` over `dir`, with the corpus's cluster context when there is one.
 fn check_args(dir: &Path, jobs: usize, out: &Path) -> Vec<OsString> {
-    vec![
-        "check".into(),
+    let context = corpus::context_path(dir);
+    let mut args: Vec<OsString> = Vec::new();
+    args.push("check".into());
+    if context.exists() {
+        args.push("--context".into());
+        args.push(context.into());
+    }
+    args.extend::<[OsString; 7]>([
         "--format".into(),
         "json".into(),
         "-o".into(),
@@ -791,7 +799,8 @@ fn check_args(dir: &Path, jobs: usize, out: &Path) -> Vec<OsString> {
         "-j".into(),
         jobs.to_string().into(),
         dir.into(),
-    ]
+    ]);
+    args
 }
 
 /// Best wall time of `runs` calls after one warm-up, and the last call's count.

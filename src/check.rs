@@ -12,7 +12,7 @@ use crate::finding::{Finding, Location, ObjectRef, Related};
 use crate::images::{Built, FinalUser, ImageFacts, ImageIndex};
 use crate::input::{self, Input};
 use crate::linter::Linter;
-use crate::load::{At, LoadedFile, load_text};
+use crate::load::{At, LoadedDoc, LoadedFile, load_text};
 use crate::rule::Report;
 use crate::rules::input as input_rules;
 use crate::source::{SourceFile, Span};
@@ -153,7 +153,9 @@ pub fn run(linter: &Linter, paths: &[PathBuf], opts: &Options) -> RunResult {
         .then(|| input::read(&Input::Stdin, opts.limits.max_file_bytes));
     let context = context_inputs(&opts.context, &inputs, &mut orphans, linter);
     let default_ns = linter.default_namespace().to_string();
-    let prepass: Vec<(Cluster, Option<SourceFile>)> = inputs
+    // Only the documents that may hold indexed kinds are parsed now; the
+    // others are blanked, which keeps every offset.
+    let prepass: Vec<(Cluster, bool)> = inputs
         .par_iter()
         .map(|i| {
             let source = match (i, &stdin) {
@@ -161,28 +163,24 @@ pub fn run(linter: &Linter, paths: &[PathBuf], opts: &Options) -> RunResult {
                 _ => input::read(i, opts.limits.max_file_bytes).ok(),
             };
             let Some(source) = source else {
-                return (Cluster::default(), None);
+                return (Cluster::default(), false);
             };
             if !cluster::may_hold_indexed_kinds(&source.text) || is_dockerfile(&source, opts) {
-                return (Cluster::default(), None);
+                return (Cluster::default(), false);
             }
-            let loaded = load_text(&source.text, &opts.limits);
-            let deferred = loaded
+            let masked = mask_documents(&source.text, cluster::may_hold_indexed_kinds);
+            let loaded = load_text(&masked, &opts.limits);
+            let defers = loaded
                 .docs
                 .iter()
                 .flat_map(|d| &d.resources)
                 .any(cluster::defers);
-            let keep = if deferred { Keep::All } else { Keep::NoPods };
-            let facts = facts_of(&source, &loaded, &default_ns, keep);
-            (facts, deferred.then_some(source))
+            (
+                facts_of(&source, &loaded, &default_ns, Keep::NoPods),
+                defers,
+            )
         })
         .collect();
-    let mut facts = Cluster::default();
-    let mut deferred: Vec<Option<SourceFile>> = Vec::with_capacity(inputs.len());
-    for (f, source) in prepass {
-        facts.merge(f);
-        deferred.push(source);
-    }
     let context_facts: Vec<Cluster> = context
         .par_iter()
         .filter_map(|i| input::read(i, opts.limits.max_file_bytes).ok())
@@ -198,47 +196,59 @@ pub fn run(linter: &Linter, paths: &[PathBuf], opts: &Options) -> RunResult {
         .fold(Cluster::default(), |mut acc, f| {
             acc.merge(f);
             acc
-        })
-        .merged_with(facts);
-    let any_deferred = deferred.iter().any(Option::is_some);
-    linter.set_cluster(facts.clone());
+        });
+    let mut defers: Vec<bool> = Vec::with_capacity(inputs.len());
+    for (f, d) in prepass {
+        facts.merge(f);
+        defers.push(d);
+    }
+    // Pods are collected only when some object needs them.
+    let any_deferred = defers.iter().any(|d| *d);
+    linter.set_cluster(if any_deferred {
+        facts.clone()
+    } else {
+        std::mem::take(&mut facts)
+    });
     prepare_images(linter, opts);
-    let done = |result: (FileResult, Cluster)| {
-        if let Some(p) = &opts.progress {
+    let done = |result: Result<FileResult, Box<Pending>>| {
+        if let (Some(p), Ok(_)) = (&opts.progress, &result) {
             p.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         result
     };
-    let first: Vec<Option<(FileResult, Cluster)>> = inputs
+    let first: Vec<(Result<FileResult, Box<Pending>>, Cluster)> = inputs
         .par_iter()
-        .zip(deferred.par_iter())
-        .map(|(i, later)| {
-            if later.is_some() {
-                return None;
-            }
+        .zip(defers.par_iter())
+        .map(|(i, defer)| {
             let read = match (i, &stdin) {
                 (Input::Stdin, Some(read)) => read.clone(),
                 _ => input::read(i, opts.limits.max_file_bytes),
             };
-            Some(done(check_read(linter, i, read, opts, any_deferred)))
+            let (result, pods) = check_read(linter, i, read, opts, any_deferred, *defer);
+            (done(result), pods)
         })
         .collect();
-    let mut files: Vec<Option<FileResult>> = Vec::with_capacity(inputs.len());
+    let mut results = Vec::with_capacity(first.len());
+    for (result, pods) in first {
+        facts.merge(pods);
+        results.push(result);
+    }
     if any_deferred {
-        for (_, pods) in first.iter().flatten() {
-            facts.merge(pods.clone());
-        }
         linter.set_cluster(facts);
     }
-    files.extend(first.into_iter().map(|r| r.map(|(f, _)| f)));
-    let last: Vec<Option<FileResult>> = deferred
+    // Files with NetworkPolicies or bindings are finished last, against every pod.
+    let files: Vec<FileResult> = results
         .into_par_iter()
-        .map(|source| source.map(|s| done(check_source_collecting(linter, s, opts, false)).0))
-        .collect();
-    let files: Vec<FileResult> = files
-        .into_iter()
-        .zip(last)
-        .filter_map(|(a, b)| a.or(b))
+        .map(|r| match r {
+            Ok(done) => done,
+            Err(pending) => {
+                let file = finish_pending(linter, pending, opts);
+                if let Some(p) = &opts.progress {
+                    p.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                file
+            }
+        })
         .collect();
     RunResult {
         files,
@@ -251,6 +261,25 @@ pub fn run(linter: &Linter, paths: &[PathBuf], opts: &Options) -> RunResult {
             })
             .collect(),
     }
+}
+
+/// `text` with the documents `keep` refuses blanked (every byte but line
+/// breaks becomes a space), so that offsets, lines and columns stay those of
+/// the file.
+fn mask_documents(text: &str, keep: impl Fn(&str) -> bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for doc in yaml::split_documents(text) {
+        if keep(doc.text) {
+            out.push_str(doc.text);
+        } else {
+            out.extend(
+                doc.text
+                    .bytes()
+                    .map(|b| if b == b'\n' { '\n' } else { ' ' }),
+            );
+        }
+    }
+    out
 }
 
 /// Which facts [`facts_of`] keeps.
@@ -345,7 +374,10 @@ fn unreadable(linter: &Linter, path: &str, message: &str) -> Option<Finding> {
 /// Reads and lints one input.
 pub fn check_input(linter: &Linter, input: &Input, opts: &Options) -> FileResult {
     let read = input::read(input, opts.limits.max_file_bytes);
-    check_read(linter, input, read, opts, false).0
+    match check_read(linter, input, read, opts, false, false).0 {
+        Ok(r) => r,
+        Err(p) => finish_pending(linter, p, opts),
+    }
 }
 
 /// Lints what reading `input` gave, also returning the file's pods when
@@ -356,9 +388,10 @@ fn check_read(
     read: Result<SourceFile, input::ReadError>,
     opts: &Options,
     pods: bool,
-) -> (FileResult, Cluster) {
+    defer: bool,
+) -> (Result<FileResult, Box<Pending>>, Cluster) {
     match read {
-        Ok(source) => check_source_collecting(linter, source, opts, pods),
+        Ok(source) => check_source_collecting(linter, source, opts, pods, defer),
         Err(err) => {
             let message = err.message;
             let name: Arc<str> = input.display_name().into();
@@ -389,7 +422,7 @@ fn check_read(
                 .into_iter()
                 .collect();
             (
-                FileResult {
+                Ok(FileResult {
                     name,
                     source: None,
                     findings,
@@ -397,7 +430,7 @@ fn check_read(
                     documents: 0,
                     resources: 0,
                     bytes: 0,
-                },
+                }),
                 Cluster::default(),
             )
         }
@@ -406,16 +439,32 @@ fn check_read(
 
 /// Lints text already read.
 pub fn check_source(linter: &Linter, source: SourceFile, opts: &Options) -> FileResult {
-    check_source_collecting(linter, source, opts, false).0
+    match check_source_collecting(linter, source, opts, false, false).0 {
+        Ok(r) => r,
+        Err(p) => finish_pending(linter, p, opts),
+    }
 }
 
-/// [`check_source`], also returning the file's pods when `pods` is set.
+/// NetworkPolicies and bindings of a file, judged once every pod of the run
+/// is known, with what is needed to finish the file then.
+#[derive(Debug)]
+pub struct Pending {
+    source: SourceFile,
+    /// The documents holding them (with those objects only).
+    docs: Vec<LoadedDoc>,
+    /// Everything else the file gave, not yet suppressed or sorted.
+    result: FileResult,
+}
+
+/// [`check_source`], also returning the file's pods when `pods` is set. With
+/// `defer`, NetworkPolicies and bindings are set aside (see [`Pending`]).
 fn check_source_collecting(
     linter: &Linter,
     source: SourceFile,
     opts: &Options,
     pods: bool,
-) -> (FileResult, Cluster) {
+    defer: bool,
+) -> (Result<FileResult, Box<Pending>>, Cluster) {
     if is_dockerfile(&source, opts) {
         let (findings, _) = lint_dockerfile(linter, &source);
         let result = FileResult {
@@ -427,30 +476,76 @@ fn check_source_collecting(
             objects: Vec::new(),
             source: opts.keep_sources.then_some(source),
         };
-        return (result, Cluster::default());
+        return (Ok(result), Cluster::default());
     }
     let loaded = load_text(&source.text, &opts.limits);
-    let findings = lint_loaded(linter, &source, &loaded);
+    let deferred = defer
+        && loaded
+            .docs
+            .iter()
+            .flat_map(|d| &d.resources)
+            .any(cluster::defers);
+    let mut findings = diagnostic_findings(linter, &source, &loaded);
+    findings.extend(lint_docs(linter, &source, &loaded.docs, |r| {
+        !deferred || !cluster::defers(r)
+    }));
     let facts = if pods {
         facts_of(&source, &loaded, linter.default_namespace(), Keep::PodsOnly)
     } else {
         Cluster::default()
     };
-    let result = FileResult {
+    let objects = loaded
+        .docs
+        .iter()
+        .flat_map(|d| &d.resources)
+        .map(|r| r.object_ref())
+        .collect();
+    let documents = loaded.docs.len();
+    let resources = loaded.docs.iter().map(|d| d.resources.len()).sum();
+    let mut result = FileResult {
         name: source.name.clone(),
         bytes: source.text.len(),
-        documents: loaded.docs.len(),
-        resources: loaded.docs.iter().map(|d| d.resources.len()).sum(),
+        documents,
+        resources,
         findings,
-        objects: loaded
-            .docs
-            .iter()
-            .flat_map(|d| &d.resources)
-            .map(|r| r.object_ref())
-            .collect(),
-        source: opts.keep_sources.then_some(source),
+        objects,
+        source: None,
     };
-    (result, facts)
+    if deferred {
+        let docs = loaded
+            .docs
+            .into_iter()
+            .filter_map(|mut d| {
+                d.resources.retain(cluster::defers);
+                (!d.resources.is_empty()).then_some(d)
+            })
+            .collect();
+        return (
+            Err(Box::new(Pending {
+                source,
+                docs,
+                result,
+            })),
+            facts,
+        );
+    }
+    result.findings = finish(linter, &source, std::mem::take(&mut result.findings));
+    result.source = opts.keep_sources.then_some(source);
+    (Ok(result), facts)
+}
+
+/// Judges the set-aside objects of a file and finishes it.
+fn finish_pending(linter: &Linter, p: Box<Pending>, opts: &Options) -> FileResult {
+    let Pending {
+        source,
+        docs,
+        mut result,
+    } = *p;
+    let mut findings = std::mem::take(&mut result.findings);
+    findings.extend(lint_docs(linter, &source, &docs, |_| true));
+    result.findings = finish(linter, &source, findings);
+    result.source = opts.keep_sources.then_some(source);
+    result
 }
 
 /// Parses and lints a Dockerfile: syntax errors (which do not stop the rest of
@@ -548,6 +643,13 @@ fn load_images(linter: &Linter, map: &[(String, PathBuf)], opts: &Options) -> Im
 
 /// Lints every object of a loaded file and locates all findings in `source`.
 pub fn lint_loaded(linter: &Linter, source: &SourceFile, loaded: &LoadedFile) -> Vec<Finding> {
+    let mut findings = diagnostic_findings(linter, source, loaded);
+    findings.extend(lint_docs(linter, source, &loaded.docs, |_| true));
+    finish(linter, source, findings)
+}
+
+/// The loader's diagnostics of a file, located.
+fn diagnostic_findings(linter: &Linter, source: &SourceFile, loaded: &LoadedFile) -> Vec<Finding> {
     let mut findings = Vec::new();
     for d in &loaded.diagnostics {
         let report = Report {
@@ -557,9 +659,7 @@ pub fn lint_loaded(linter: &Linter, source: &SourceFile, loaded: &LoadedFile) ->
             },
             message: d.message.clone(),
             help: d.help.clone(),
-            span: None,
-            related: Vec::new(),
-            unverified: false,
+            ..Report::default()
         };
         let Some(mut f) = linter.primary().stamp(d.rule, report, d.object.clone()) else {
             continue;
@@ -579,8 +679,19 @@ pub fn lint_loaded(linter: &Linter, source: &SourceFile, loaded: &LoadedFile) ->
         f.location = Some(location(source, span));
         findings.push(f);
     }
-    for doc in &loaded.docs {
-        for r in &doc.resources {
+    findings
+}
+
+/// Lints the objects of `docs` that `which` selects, and locates the findings.
+fn lint_docs(
+    linter: &Linter,
+    source: &SourceFile,
+    docs: &[LoadedDoc],
+    which: impl Fn(&crate::resource::Resource) -> bool,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for doc in docs {
+        for r in doc.resources.iter().filter(|r| which(r)) {
             let json = if linter.needs_json() {
                 yaml::node_at(&doc.root, &r.base).map(yaml::Node::to_json)
             } else {
@@ -593,6 +704,11 @@ pub fn lint_loaded(linter: &Linter, source: &SourceFile, loaded: &LoadedFile) ->
             }
         }
     }
+    findings
+}
+
+/// Applies inline suppressions and sorts a file's findings.
+fn finish(linter: &Linter, source: &SourceFile, mut findings: Vec<Finding>) -> Vec<Finding> {
     if source.text.contains("sandbox-lint:") {
         apply_inline(linter, source, &mut findings);
     }

@@ -148,22 +148,27 @@ pub const INDEXED_KINDS: [&str; 6] = [
     "RuntimeClass",
 ];
 
-/// Whether a file's text may hold an object of an [`INDEXED_KINDS`] kind: one
-/// of the kind names as a whole word. Conservative: any backslash (a quoted
-/// string with escapes could spell a kind) also counts. A `false` is certain.
-pub fn may_hold_indexed_kinds(text: &str) -> bool {
+/// Whether `text` holds one of `words` as a whole word, or any backslash (a
+/// quoted string with escapes could spell anything). A `false` is certain.
+fn mentions(text: &str, words: &[&str]) -> bool {
     if text.contains('\\') {
         return true;
     }
     let bytes = text.as_bytes();
     let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    INDEXED_KINDS.iter().any(|kind| {
-        text.match_indices(kind).any(|(i, _)| {
+    words.iter().any(|w| {
+        text.match_indices(w).any(|(i, _)| {
             let before = i.checked_sub(1).and_then(|j| bytes.get(j)).copied();
-            let after = bytes.get(i + kind.len()).copied();
+            let after = bytes.get(i + w.len()).copied();
             !before.is_some_and(word) && !after.is_some_and(word)
         })
     })
+}
+
+/// Whether a text (a file or one document) may hold an object of an
+/// [`INDEXED_KINDS`] kind: one of the kind names as a whole word.
+pub fn may_hold_indexed_kinds(text: &str) -> bool {
+    mentions(text, &INDEXED_KINDS)
 }
 
 /// Whether an object's rules need every pod of the run (NetworkPolicies and

@@ -129,6 +129,38 @@ impl Linter {
     }
 
     /// Sets the Dockerfiles that build the images of this run's pods.
+    /// The runner selectors of every active policy's network and RBAC rules
+    /// (invalid ones are reported by the rules; they select nothing here).
+    pub fn runner_selectors(&self) -> Vec<crate::netpol::Selector> {
+        let defs = [
+            &rules::network::isolation::RUNNER_ISOLATED,
+            &rules::network::ingress::RUNNER_INGRESS,
+            &rules::network::egress::RUNNER_EGRESS,
+            &rules::network::required::RUNNER_REQUIRED_EGRESS,
+            &rules::cluster::rbac::RUNNER_RBAC,
+        ];
+        let mut out: Vec<crate::netpol::Selector> = Vec::new();
+        for a in &self.active {
+            for def in defs {
+                let Some(sel) = a
+                    .engine
+                    .params(def)
+                    .and_then(|p| p.get("runnerSelector"))
+                    .and_then(|v| {
+                        serde_json::from_value::<policy::file::LabelSelector>(v.clone()).ok()
+                    })
+                    .and_then(|s| s.to_selector().ok())
+                else {
+                    continue;
+                };
+                if !out.contains(&sel) {
+                    out.push(sel);
+                }
+            }
+        }
+        out
+    }
+
     /// Hands the linter what the run knows about the cluster (Namespaces,
     /// NetworkPolicies, ServiceAccounts, ...); Namespace labels feed policy
     /// `match` by namespace selector too.

@@ -218,6 +218,8 @@ impl Corpus {
     }
 
     /// Writes every file under `dir` (created if missing).
+    /// Writes the corpus under `dir`, and its cluster context next to it
+    /// ([`context_path`]).
     pub fn write_to(&self, dir: &Path) -> io::Result<()> {
         for f in &self.files {
             let path = dir.join(&f.path);
@@ -226,8 +228,37 @@ impl Corpus {
             }
             std::fs::write(path, &f.text)?;
         }
-        Ok(())
+        std::fs::write(context_path(dir), context_yaml())
     }
+}
+
+/// Where the corpus's cluster context is written: beside the corpus directory
+/// (`corpus-context.yaml`), so that it is no input of the run.
+pub fn context_path(dir: &Path) -> PathBuf {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    dir.with_file_name(format!("{name}-context.yaml"))
+}
+
+/// The objects the corpus's workloads refer to, passed as `--context`: the
+/// RuntimeClass `gvisor` (handler runsc) and, in every namespace, the
+/// ServiceAccounts compliant workloads name (automount off).
+pub fn context_yaml() -> String {
+    let mut out = String::from(
+        "apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata: {name: gvisor}\nhandler: runsc\n",
+    );
+    for ns in NAMESPACES {
+        let names = std::iter::once("workflow-runner".to_string())
+            .chain((0..24).map(|t| format!("team-{t:02}-runner")));
+        for name in names {
+            out.push_str(&format!(
+                "---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: {name}, namespace: {ns}}}\nautomountServiceAccountToken: false\n"
+            ));
+        }
+    }
+    out
 }
 
 /// Generates a corpus of `cfg.resources` resources.
