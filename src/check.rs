@@ -11,7 +11,7 @@ use crate::dockerfile::{self, Dockerfile};
 use crate::finding::{Finding, Location, ObjectRef, Related};
 use crate::images::{Built, FinalUser, ImageFacts, ImageIndex};
 use crate::input::{self, Input};
-use crate::linter::Linter;
+use crate::linter::{Linter, PodInterest};
 use crate::load::{At, LoadedDoc, LoadedFile, load_text};
 use crate::rule::Report;
 use crate::rules::input as input_rules;
@@ -210,6 +210,7 @@ pub fn run(linter: &Linter, paths: &[PathBuf], opts: &Options) -> RunResult {
         std::mem::take(&mut facts)
     });
     prepare_images(linter, opts);
+    let interest = any_deferred.then(|| linter.pod_interest());
     let done = |result: Result<FileResult, Box<Pending>>| {
         if let (Some(p), Ok(_)) = (&opts.progress, &result) {
             p.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -224,7 +225,7 @@ pub fn run(linter: &Linter, paths: &[PathBuf], opts: &Options) -> RunResult {
                 (Input::Stdin, Some(read)) => read.clone(),
                 _ => input::read(i, opts.limits.max_file_bytes),
             };
-            let (result, pods) = check_read(linter, i, read, opts, any_deferred, *defer);
+            let (result, pods) = check_read(linter, i, read, opts, interest.as_ref(), *defer);
             (done(result), pods)
         })
         .collect();
@@ -374,7 +375,7 @@ fn unreadable(linter: &Linter, path: &str, message: &str) -> Option<Finding> {
 /// Reads and lints one input.
 pub fn check_input(linter: &Linter, input: &Input, opts: &Options) -> FileResult {
     let read = input::read(input, opts.limits.max_file_bytes);
-    match check_read(linter, input, read, opts, false, false).0 {
+    match check_read(linter, input, read, opts, None, false).0 {
         Ok(r) => r,
         Err(p) => finish_pending(linter, p, opts),
     }
@@ -387,7 +388,7 @@ fn check_read(
     input: &Input,
     read: Result<SourceFile, input::ReadError>,
     opts: &Options,
-    pods: bool,
+    pods: Option<&PodInterest>,
     defer: bool,
 ) -> (Result<FileResult, Box<Pending>>, Cluster) {
     match read {
@@ -439,7 +440,7 @@ fn check_read(
 
 /// Lints text already read.
 pub fn check_source(linter: &Linter, source: SourceFile, opts: &Options) -> FileResult {
-    match check_source_collecting(linter, source, opts, false, false).0 {
+    match check_source_collecting(linter, source, opts, None, false).0 {
         Ok(r) => r,
         Err(p) => finish_pending(linter, p, opts),
     }
@@ -456,13 +457,13 @@ pub struct Pending {
     result: FileResult,
 }
 
-/// [`check_source`], also returning the file's pods when `pods` is set. With
+/// [`check_source`], also returning the file's pods that `pods` wants. With
 /// `defer`, NetworkPolicies and bindings are set aside (see [`Pending`]).
 fn check_source_collecting(
     linter: &Linter,
     source: SourceFile,
     opts: &Options,
-    pods: bool,
+    pods: Option<&PodInterest>,
     defer: bool,
 ) -> (Result<FileResult, Box<Pending>>, Cluster) {
     if is_dockerfile(&source, opts) {
@@ -489,10 +490,15 @@ fn check_source_collecting(
     findings.extend(lint_docs(linter, &source, &loaded.docs, |r| {
         !deferred || !cluster::defers(r)
     }));
-    let facts = if pods {
-        facts_of(&source, &loaded, linter.default_namespace(), Keep::PodsOnly)
-    } else {
-        Cluster::default()
+    let facts = match pods {
+        Some(interest) => {
+            let mut facts = facts_of(&source, &loaded, linter.default_namespace(), Keep::PodsOnly);
+            facts
+                .pods
+                .retain(|p| interest.wants(&p.namespace, &p.labels));
+            facts
+        }
+        None => Cluster::default(),
     };
     let objects = loaded
         .docs

@@ -43,6 +43,25 @@ pub struct Linter {
 /// Namespace name -> its labels.
 pub type NamespaceLabels = BTreeMap<String, BTreeMap<String, String>>;
 
+/// The pods cross-resource rules look at (see [`Linter::pod_interest`]).
+#[derive(Debug, Clone, Default)]
+pub struct PodInterest {
+    pub runners: Vec<crate::netpol::Selector>,
+    /// `(namespace, pod selector)` of allowed destinations.
+    pub destinations: Vec<(String, crate::netpol::Selector)>,
+}
+
+impl PodInterest {
+    /// Whether a pod of `namespace` with `labels` is looked at.
+    pub fn wants(&self, namespace: &str, labels: &BTreeMap<String, String>) -> bool {
+        self.runners.iter().any(|s| s.matches(labels))
+            || self
+                .destinations
+                .iter()
+                .any(|(ns, s)| ns == namespace && s.matches(labels))
+    }
+}
+
 impl std::fmt::Debug for Linter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list()
@@ -129,35 +148,42 @@ impl Linter {
     }
 
     /// Sets the Dockerfiles that build the images of this run's pods.
-    /// The runner selectors of every active policy's network and RBAC rules
-    /// (invalid ones are reported by the rules; they select nothing here).
-    pub fn runner_selectors(&self) -> Vec<crate::netpol::Selector> {
-        let defs = [
-            &rules::network::isolation::RUNNER_ISOLATED,
-            &rules::network::ingress::RUNNER_INGRESS,
-            &rules::network::egress::RUNNER_EGRESS,
-            &rules::network::required::RUNNER_REQUIRED_EGRESS,
-            &rules::cluster::rbac::RUNNER_RBAC,
-        ];
-        let mut out: Vec<crate::netpol::Selector> = Vec::new();
+    /// Which pods cross-resource rules look at: runners (the runner selectors
+    /// of every active policy's network and RBAC rules) and the pods of the
+    /// allowed destinations (for their named ports). Other pods need not be
+    /// indexed. Invalid parameters are the rules' concern; they add nothing here.
+    pub fn pod_interest(&self) -> PodInterest {
+        let mut out = PodInterest::default();
         for a in &self.active {
-            for def in defs {
-                let Some(sel) = a
-                    .engine
-                    .params(def)
-                    .and_then(|p| p.get("runnerSelector"))
-                    .and_then(|v| {
-                        serde_json::from_value::<policy::file::LabelSelector>(v.clone()).ok()
-                    })
-                    .and_then(|s| s.to_selector().ok())
-                else {
+            for def in [
+                &rules::network::isolation::RUNNER_ISOLATED,
+                &rules::network::ingress::RUNNER_INGRESS,
+                &rules::network::egress::RUNNER_EGRESS,
+                &rules::network::required::RUNNER_REQUIRED_EGRESS,
+            ] {
+                let Some(params) = a.engine.params(def).and_then(|v| {
+                    serde_json::from_value::<rules::network::NetworkParams>(v.clone()).ok()
+                }) else {
                     continue;
                 };
-                if !out.contains(&sel) {
-                    out.push(sel);
+                out.runners.push(params.model.runners.clone());
+                for d in &params.model.pods {
+                    out.destinations
+                        .push((d.namespace.clone(), d.selector.clone()));
                 }
             }
+            if let Some(sel) = a
+                .engine
+                .params(&rules::cluster::rbac::RUNNER_RBAC)
+                .and_then(|p| p.get("runnerSelector"))
+                .and_then(|v| serde_json::from_value::<policy::file::LabelSelector>(v.clone()).ok())
+                .and_then(|s| s.to_selector().ok())
+            {
+                out.runners.push(sel);
+            }
         }
+        out.runners.dedup();
+        out.destinations.dedup();
         out
     }
 
