@@ -815,7 +815,16 @@ fn flaw(rng: &mut Rng, p: &mut PodSpec) {
                 sc.non_root_typo = true;
             }
         }
-        13 => p.automount = if rng.percent(50) { Some(true) } else { None },
+        13 => {
+            // Unset mounts the token unless the ServiceAccount opts out: the
+            // context's do, so an unset pod names one that does not exist there.
+            if rng.percent(50) {
+                p.automount = Some(true);
+            } else {
+                p.automount = None;
+                p.service_account = Some("legacy-default".to_string());
+            }
+        }
         14 => match rng.below(3) {
             0 => p.host_network = true,
             1 => p.host_pid = true,
