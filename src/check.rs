@@ -118,12 +118,8 @@ pub fn run(linter: &Linter, paths: &[PathBuf], opts: &Options) -> RunResult {
             let mut f = linter.primary().stamp(
                 &input_rules::UNREADABLE_INPUT,
                 Report {
-                    pointer: Default::default(),
                     message: format!("cannot read {}: {}", e.path, e.message),
-                    help: None,
-                    span: None,
-                    related: Vec::new(),
-                    unverified: false,
+                    ..Report::default()
                 },
                 None,
             )?;
@@ -402,12 +398,8 @@ fn check_read(
                 .stamp(
                     &input_rules::UNREADABLE_INPUT,
                     Report {
-                        pointer: Default::default(),
                         message: format!("cannot read {name}: {message}"),
-                        help: None,
-                        span: None,
-                        related: Vec::new(),
-                        unverified: false,
+                        ..Report::default()
                     },
                     None,
                 )
@@ -561,12 +553,8 @@ pub fn lint_dockerfile(linter: &Linter, source: &SourceFile) -> (Vec<Finding>, D
     let mut findings = Vec::new();
     for e in errors {
         let report = Report {
-            pointer: Default::default(),
             message: e.message,
-            help: None,
-            span: None,
-            related: Vec::new(),
-            unverified: false,
+            ..Report::default()
         };
         if let Some(mut f) = linter
             .primary()
@@ -747,10 +735,7 @@ fn apply_inline(linter: &Linter, source: &SourceFile, findings: &mut Vec<Finding
         let report = Report {
             pointer: Default::default(),
             message,
-            help: None,
-            span: None,
-            related: Vec::new(),
-            unverified: false,
+            ..Report::default()
         };
         if let Some(mut f) = linter.primary().stamp(rule, report, None) {
             f.location = Some(location(source, span));
@@ -830,7 +815,7 @@ fn lint_loaded_diagnostics(
     source: &SourceFile,
     loaded: &LoadedFile,
 ) -> Vec<String> {
-    lint_loaded(linter, source, loaded)
+    diagnostic_findings(linter, source, loaded)
         .into_iter()
         .filter(|f| input_rules::is_input_error(f.code))
         .map(|f| {

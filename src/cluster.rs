@@ -332,22 +332,6 @@ impl Cluster {
         self.pods.extend(other.pods);
     }
 
-    /// `self` with everything `other` knows added (`other` wins on names).
-    pub fn merged_with(mut self, other: Cluster) -> Cluster {
-        self.merge(other);
-        self
-    }
-
-    /// True when nothing at all is known (no cross-resource lookups possible).
-    pub fn is_empty(&self) -> bool {
-        self.namespaces.is_empty()
-            && self.policy_namespaces.is_empty()
-            && self.service_accounts.is_empty()
-            && self.bindings.is_empty()
-            && self.runtime_classes.is_empty()
-            && self.pods.is_empty()
-    }
-
     /// The labels of a namespace: its object's labels when it is among the
     /// inputs, plus the automatic `kubernetes.io/metadata.name`.
     pub fn namespace_labels(&self, namespace: &str) -> Labels {
@@ -358,14 +342,6 @@ impl Cluster {
             .unwrap_or_default();
         labels.insert(NAMESPACE_NAME_LABEL.to_string(), namespace.to_string());
         labels
-    }
-
-    /// The labels of every Namespace object, for policies that match by them.
-    pub fn namespace_label_map(&self) -> BTreeMap<String, Labels> {
-        self.namespaces
-            .iter()
-            .map(|(n, f)| (n.clone(), f.labels.clone()))
-            .collect()
     }
 
     /// The valid policies of `namespace` that select a pod with `labels` and

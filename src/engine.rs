@@ -226,10 +226,7 @@ impl Engine {
                         "{} has no pod spec: nothing in it can be checked",
                         resource.kind
                     ),
-                    help: None,
-                    span: None,
-                    related: Vec::new(),
-                    unverified: false,
+                    ..Report::default()
                 };
                 out.extend(self.stamp(&rules::input::MISSING_POD_SPEC, report, Some(object)));
                 return out;

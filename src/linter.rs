@@ -34,15 +34,12 @@ pub struct Linter {
     /// Namespace assumed for objects that name none.
     default_namespace: String,
     /// Labels of the namespaces known to this run (Namespace objects in the inputs).
-    namespaces: RwLock<Arc<NamespaceLabels>>,
     /// The Dockerfiles that build the images of this run's pods.
     images: RwLock<Arc<ImageIndex>>,
     cluster: RwLock<Arc<Cluster>>,
 }
 
 /// Namespace name -> its labels.
-pub type NamespaceLabels = BTreeMap<String, BTreeMap<String, String>>;
-
 /// The pods cross-resource rules look at (see [`Linter::pod_interest`]).
 #[derive(Debug, Clone, Default)]
 pub struct PodInterest {
@@ -86,7 +83,6 @@ impl Linter {
             active,
             today: policy::today(),
             default_namespace: DEFAULT_NAMESPACE.to_string(),
-            namespaces: Default::default(),
             images: Default::default(),
             cluster: Default::default(),
         })
@@ -102,7 +98,6 @@ impl Linter {
             active: vec![Active { policy, engine }],
             today: policy::today(),
             default_namespace: DEFAULT_NAMESPACE.to_string(),
-            namespaces: Default::default(),
             images: Default::default(),
             cluster: Default::default(),
         }
@@ -124,27 +119,10 @@ impl Linter {
         self.active.iter().map(|a| &a.policy)
     }
 
-    /// Sets the labels of the namespaces known to this run.
-    pub fn set_namespace_labels(&self, labels: NamespaceLabels) {
-        if let Ok(mut slot) = self.namespaces.write() {
-            *slot = Arc::new(labels);
-        }
-    }
-
     /// The labels of a namespace: those of its Namespace object when the run has
     /// one, plus the automatic `kubernetes.io/metadata.name`.
     pub fn namespace_labels(&self, namespace: &str) -> BTreeMap<String, String> {
-        let mut labels = self
-            .namespaces
-            .read()
-            .ok()
-            .and_then(|m| m.get(namespace).cloned())
-            .unwrap_or_default();
-        labels.insert(
-            "kubernetes.io/metadata.name".to_string(),
-            namespace.to_string(),
-        );
-        labels
+        self.cluster().namespace_labels(namespace)
     }
 
     /// Sets the Dockerfiles that build the images of this run's pods.
@@ -191,7 +169,6 @@ impl Linter {
     /// NetworkPolicies, ServiceAccounts, ...); Namespace labels feed policy
     /// `match` by namespace selector too.
     pub fn set_cluster(&self, cluster: Cluster) {
-        self.set_namespace_labels(cluster.namespace_label_map());
         if let Ok(mut slot) = self.cluster.write() {
             *slot = Arc::new(cluster);
         }
@@ -379,10 +356,7 @@ impl Linter {
                         "exemption of policy {} expired on {expires} and no longer applies (reason given: {})",
                         a.policy.name, ex.reason
                     ),
-                    help: None,
-                    span: None,
-                    related: Vec::new(),
-                    unverified: false,
+                    ..Report::default()
                 };
                 if let Some(mut f) = a
                     .engine
@@ -483,10 +457,7 @@ impl Linter {
             let report = Report {
                 pointer: pointer.clone(),
                 message,
-                help: None,
-                span: None,
-                related: Vec::new(),
-                unverified: false,
+                ..Report::default()
             };
             found.extend(a.engine.stamp(
                 &rules::input::INVALID_SUPPRESSION,

@@ -824,13 +824,14 @@ pub struct Table {
 }
 
 fn rule_name(p: &PolicyFacts, direction: Direction, index: usize) -> String {
+    let at = p.rule_at(direction, index);
     format!(
         "{direction} rule {} of {} ({}:{}:{})",
         index + 1,
         p.policy.id(),
-        p.rule_at(direction, index).file,
-        p.rule_at(direction, index).start_lc.line,
-        p.rule_at(direction, index).start_lc.column
+        at.file,
+        at.start_lc.line,
+        at.start_lc.column
     )
 }
 

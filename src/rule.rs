@@ -231,6 +231,12 @@ impl<'a> Cx<'a> {
         }
     }
 
+    /// What the run knows about the cluster (nothing when the caller gave none).
+    pub fn known(&self) -> &'a Cluster {
+        static EMPTY: std::sync::LazyLock<Cluster> = std::sync::LazyLock::new(Cluster::default);
+        self.cluster.unwrap_or(&EMPTY)
+    }
+
     /// The namespace an object lives in.
     pub fn namespace_of<'r>(&self, r: &'r Resource) -> &'r str
     where

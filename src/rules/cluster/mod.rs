@@ -6,11 +6,3 @@
 pub mod rbac;
 pub mod runtime_class;
 pub mod service_account;
-
-use crate::cluster::Cluster;
-use crate::rule::Cx;
-
-/// What the run knows about the cluster (nothing when the caller gave none).
-pub(crate) fn cluster_of<'a>(cx: &Cx<'a>) -> &'a Cluster {
-    crate::rules::network::cluster_of(cx)
-}

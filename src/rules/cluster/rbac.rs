@@ -5,7 +5,6 @@ use std::collections::BTreeSet;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::cluster_of;
 use crate::policy::file::LabelSelector;
 use crate::resource::{Object, Resource};
 use crate::rule::Cx;
@@ -56,20 +55,20 @@ crate::declare_rule! {
 }
 
 fn check(p: &Params, cx: &mut Cx, r: &Resource) {
-    let (subjects, binding_ns) = match &r.object {
-        Object::RoleBinding(b) => (b.subjects.as_deref(), Some(cx.namespace_of(r).to_string())),
-        Object::ClusterRoleBinding(b) => (b.subjects.as_deref(), None),
+    let (subjects, role_ref, binding_ns) = match &r.object {
+        Object::RoleBinding(b) => (
+            b.subjects.as_deref(),
+            &b.role_ref,
+            Some(cx.namespace_of(r).to_string()),
+        ),
+        Object::ClusterRoleBinding(b) => (b.subjects.as_deref(), &b.role_ref, None),
         _ => return,
     };
-    let role = match &r.object {
-        Object::RoleBinding(b) => format!("{} {}", b.role_ref.kind, b.role_ref.name),
-        Object::ClusterRoleBinding(b) => format!("{} {}", b.role_ref.kind, b.role_ref.name),
-        _ => return,
-    };
+    let role = format!("{} {}", role_ref.kind, role_ref.name);
     let Ok(selector) = p.runner_selector.to_selector() else {
         return;
     };
-    let cluster = cluster_of(cx);
+    let cluster = cx.known();
     let mut runners: BTreeSet<(String, String)> = p
         .service_accounts
         .iter()

@@ -3,7 +3,6 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::cluster_of;
 use crate::resource::Workload;
 use crate::rule::Cx;
 
@@ -52,7 +51,7 @@ fn check(p: &Params, cx: &mut Cx, w: &Workload<'_>) {
     else {
         return;
     };
-    let cluster = cluster_of(cx);
+    let cluster = cx.known();
     let ptr = w.pod.at("runtimeClassName");
     match cluster.runtime_classes.get(name) {
         None => {

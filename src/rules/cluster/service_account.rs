@@ -1,6 +1,5 @@
 //! SL3006: the pod's ServiceAccount exists.
 
-use super::cluster_of;
 use crate::resource::Workload;
 use crate::rule::{Cx, NoParams};
 
@@ -33,7 +32,7 @@ fn check(_: &NoParams, cx: &mut Cx, w: &Workload<'_>) {
         return;
     };
     let namespace = cx.namespace_of(w.resource).to_string();
-    let cluster = cluster_of(cx);
+    let cluster = cx.known();
     if cluster
         .service_accounts
         .contains_key(&(namespace.clone(), name.to_string()))

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{NetworkParams, cluster_of, runner_related, subjects};
+use super::{NetworkParams, runner_related, subjects};
 use crate::cluster::PodFacts;
 use crate::netpol::{CompiledPolicy, Direction};
 use crate::network;
@@ -47,7 +47,7 @@ fn check(p: &NetworkParams, cx: &mut Cx, r: &Resource) {
     if !policy.affects(Direction::Egress) {
         return;
     }
-    let cluster = cluster_of(cx);
+    let cluster = cx.known();
     // The same path for several runners is one finding.
     let mut found: BTreeMap<PathKey, Vec<Option<&PodFacts>>> = BTreeMap::new();
     for subject in subjects(&p.model, cluster, &policy) {

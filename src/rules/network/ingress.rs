@@ -1,6 +1,6 @@
 //! SL3002: nothing connects to runners.
 
-use super::{NetworkParams, cluster_of, runner_related, subjects};
+use super::{NetworkParams, runner_related, subjects};
 use crate::netpol::{CompiledPolicy, Direction};
 use crate::resource::{Object, Resource};
 use crate::rule::Cx;
@@ -33,7 +33,7 @@ fn check(p: &NetworkParams, cx: &mut Cx, r: &Resource) {
     if !policy.affects(Direction::Ingress) || policy.ingress.is_empty() {
         return;
     }
-    let cluster = cluster_of(cx);
+    let cluster = cx.known();
     let runners = subjects(&p.model, cluster, &policy);
     if runners.is_empty() {
         return;

@@ -1,6 +1,6 @@
 //! SL3001: a NetworkPolicy isolates every runner, in both directions.
 
-use super::{NetworkParams, cluster_of, labels_pointer, runner_parts};
+use super::{NetworkParams, labels_pointer, runner_parts};
 use crate::netpol::Direction;
 use crate::resource::Workload;
 use crate::rule::Cx;
@@ -29,7 +29,7 @@ fn check(p: &NetworkParams, cx: &mut Cx, w: &Workload<'_>) {
     let Some((namespace, labels, _)) = runner_parts(&p.model, cx, w) else {
         return;
     };
-    let cluster = cluster_of(cx);
+    let cluster = cx.known();
     let ptr = labels_pointer(w);
     if !cluster.policy_namespaces.contains(&namespace) {
         cx.report(

@@ -290,12 +290,6 @@ impl TryFrom<RawNetworkParams> for NetworkParams {
 
 static NO_LABELS: crate::netpol::Labels = std::collections::BTreeMap::new();
 
-/// Nothing known: what checks see when the caller gave no cluster.
-pub(crate) fn cluster_of<'a>(cx: &Cx<'a>) -> &'a Cluster {
-    static EMPTY: std::sync::LazyLock<Cluster> = std::sync::LazyLock::new(Cluster::default);
-    cx.cluster.unwrap_or(&EMPTY)
-}
-
 /// A workload's namespace, pod labels and named ports, when its pod labels
 /// make it a runner.
 pub(crate) fn runner_parts<'a>(

@@ -1,6 +1,6 @@
 //! SL3004: what runners need is not denied.
 
-use super::{NetworkParams, cluster_of, labels_pointer, runner_parts};
+use super::{NetworkParams, labels_pointer, runner_parts};
 use crate::netpol::Direction;
 use crate::network::{self, Runner};
 use crate::resource::Workload;
@@ -30,7 +30,7 @@ fn check(p: &NetworkParams, cx: &mut Cx, w: &Workload<'_>) {
     let Some((namespace, labels, ports)) = runner_parts(&p.model, cx, w) else {
         return;
     };
-    let cluster = cluster_of(cx);
+    let cluster = cx.known();
     let runner = Runner {
         namespace: &namespace,
         labels,

@@ -64,8 +64,9 @@ fn check(_: &NoParams, cx: &mut Cx, w: &Workload<'_>) {
                 .unwrap_or("default");
             let namespace = cx.namespace_of(w.resource).to_string();
             let facts = cx
-                .cluster
-                .and_then(|c| c.service_accounts.get(&(namespace.clone(), sa.to_string())));
+                .known()
+                .service_accounts
+                .get(&(namespace.clone(), sa.to_string()));
             match facts {
                 Some(f) if f.automount == Some(false) => {}
                 Some(f) => {

@@ -68,10 +68,7 @@ fn runtime_class<'a>(
         .runtime_class_name
         .as_deref()
         .filter(|n| !n.is_empty())?;
-    Some((
-        name.to_string(),
-        cx.cluster.and_then(|c| c.runtime_classes.get(name)),
-    ))
+    Some((name.to_string(), cx.known().runtime_classes.get(name)))
 }
 
 fn affinity(p: &AffinityParams, cx: &mut Cx, w: &Workload<'_>) {
