@@ -118,6 +118,10 @@ pub struct Cluster {
     pub bindings: Vec<BindingFacts>,
     pub runtime_classes: BTreeMap<String, RuntimeClassFacts>,
     pub pods: Vec<PodFacts>,
+    /// True when the index is a live cluster's complete state (the webhook's
+    /// synced watches): an object absent from it does not exist, and rules
+    /// say so as a fact rather than "cannot verify".
+    pub live: bool,
     /// Named ports of the pods a destination selects, computed once.
     ports_memo: PortsMemo,
 }

@@ -23,4 +23,5 @@ pub mod rule;
 pub mod rules;
 pub mod source;
 pub mod suppress;
+pub mod webhook;
 pub mod yaml;

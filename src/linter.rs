@@ -283,6 +283,23 @@ impl Linter {
         json: Option<&serde_json::Value>,
     ) -> Vec<Finding> {
         let mut out: Vec<Finding> = Vec::new();
+        self.lint_per_policy(resource, json, |_, found| {
+            for f in found {
+                merge(&mut out, f);
+            }
+        });
+        out
+    }
+
+    /// Lints one object with every policy that selects it and hands each
+    /// policy's findings (suppressions applied, not merged) to `each`, for the
+    /// webhook, which acts on every policy's mode.
+    pub fn lint_per_policy(
+        &self,
+        resource: &Resource,
+        json: Option<&serde_json::Value>,
+        mut each: impl FnMut(&Policy, Vec<Finding>),
+    ) {
         let images = self.images.read().ok().map(|i| Arc::clone(&i));
         let images = images.as_deref().filter(|i| !i.is_empty());
         let cluster = self.cluster();
@@ -302,11 +319,8 @@ impl Linter {
                 }
             }
             self.apply_policy_suppressions(a, resource, &mut found);
-            for f in found {
-                merge(&mut out, f);
-            }
+            each(&a.policy, found);
         }
-        out
     }
 }
 

@@ -94,6 +94,18 @@ pub fn load_text(text: &str, limits: &Limits) -> LoadedFile {
     out
 }
 
+/// Loads one document already parsed (the webhook's object, from JSON).
+pub fn load_node(root: Node) -> LoadedFile {
+    let mut out = LoadedFile::default();
+    let resources = objects_of(&root, 0, &mut out);
+    out.docs.push(LoadedDoc {
+        offset: 0,
+        root,
+        resources,
+    });
+    out
+}
+
 fn type_meta(node: &Node) -> (Option<&str>, Option<&str>) {
     (
         node.get("apiVersion").and_then(Node::as_str),

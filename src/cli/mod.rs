@@ -3,6 +3,7 @@
 pub mod check;
 pub mod network;
 pub mod rules;
+pub mod serve;
 
 use std::process::ExitCode;
 
@@ -34,6 +35,9 @@ pub enum Command {
     /// Show what each runner can reach: destination classes x ports, allowed or
     /// denied, and which NetworkPolicy rule decides.
     ExplainNetwork(network::NetworkArgs),
+    /// Run the validating admission webhook (HTTPS; probes and metrics on a
+    /// separate plain-HTTP port).
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -80,6 +84,7 @@ pub fn main() -> ExitCode {
         Command::Explain(args) => rules::explain(args),
         Command::Init(args) => init(args),
         Command::ExplainNetwork(args) => network::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(code) => code,

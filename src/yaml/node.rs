@@ -98,3 +98,97 @@ impl Value {
         }
     }
 }
+
+/// Builds a tree from JSON (the webhook's AdmissionReview objects): spans are
+/// empty, numbers keep their JSON type, and a key given twice is an error, as
+/// it is for YAML input (the API server would keep a different value than a
+/// lenient reader).
+impl<'de> serde::Deserialize<'de> for Node {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NodeVisitor).map(|value| Node {
+            span: Span::default(),
+            value,
+        })
+    }
+}
+
+struct NodeVisitor;
+
+impl<'de> serde::de::Visitor<'de> for NodeVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+
+    fn visit_i64<E>(self, i: i64) -> Result<Value, E> {
+        Ok(Value::Int(i))
+    }
+
+    fn visit_u64<E>(self, u: u64) -> Result<Value, E> {
+        Ok(i64::try_from(u).map_or(Value::UInt(u), Value::Int))
+    }
+
+    fn visit_f64<E>(self, f: f64) -> Result<Value, E> {
+        Ok(Value::Float(f))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::Str(s.to_string()))
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<Value, E> {
+        Ok(Value::Str(s))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        while let Some(item) = seq.next_element::<Node>()? {
+            items.push(item);
+        }
+        Ok(Value::Seq(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries: Vec<Entry> = Vec::with_capacity(map.size_hint().unwrap_or(0).min(64));
+        // Large maps look keys up in a set, so a hostile object stays linear.
+        let mut seen: Option<std::collections::HashSet<String>> = None;
+        while let Some(key) = map.next_key::<String>()? {
+            let duplicate = match &mut seen {
+                Some(set) => !set.insert(key.clone()),
+                None if entries.len() >= 32 => {
+                    let mut set: std::collections::HashSet<String> =
+                        entries.iter().map(|e| e.key.clone()).collect();
+                    let dup = !set.insert(key.clone());
+                    seen = Some(set);
+                    dup
+                }
+                None => entries.iter().any(|e| e.key == key),
+            };
+            if duplicate {
+                return Err(serde::de::Error::custom(format_args!(
+                    "duplicate key `{key}`"
+                )));
+            }
+            let value = map.next_value::<Node>()?;
+            entries.push(Entry {
+                key,
+                key_span: Span::default(),
+                value,
+            });
+        }
+        Ok(Value::Map(entries))
+    }
+}

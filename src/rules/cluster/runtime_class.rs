@@ -54,6 +54,12 @@ fn check(p: &Params, cx: &mut Cx, w: &Workload<'_>) {
     let cluster = cx.known();
     let ptr = w.pod.at("runtimeClassName");
     match cluster.runtime_classes.get(name) {
+        None if cluster.live => {
+            cx.report(
+                ptr,
+                format!("RuntimeClass {name} does not exist in the cluster: the pod cannot start"),
+            );
+        }
         None => {
             cx.report(
                 ptr,

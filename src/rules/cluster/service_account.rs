@@ -39,6 +39,13 @@ fn check(_: &NoParams, cx: &mut Cx, w: &Workload<'_>) {
     {
         return;
     }
+    if cluster.live {
+        cx.report(
+            w.pod.at("serviceAccountName"),
+            format!("ServiceAccount {namespace}/{name} does not exist in the cluster"),
+        );
+        return;
+    }
     cx.report(
         w.pod.at("serviceAccountName"),
         format!("cannot verify ServiceAccount {namespace}/{name}: it is not among the inputs"),

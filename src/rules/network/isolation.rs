@@ -31,7 +31,7 @@ fn check(p: &NetworkParams, cx: &mut Cx, w: &Workload<'_>) {
     };
     let cluster = cx.known();
     let ptr = labels_pointer(w);
-    if !cluster.policy_namespaces.contains(&namespace) {
+    if !cluster.live && !cluster.policy_namespaces.contains(&namespace) {
         cx.report(
             ptr,
             format!(
