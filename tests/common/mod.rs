@@ -1,0 +1,5 @@
+//! Helpers shared by the integration tests: each test file that needs them says
+//! `mod common;`. Every file uses only a part of them, hence `dead_code`.
+#![allow(dead_code)]
+
+pub mod apiserver;
