@@ -5,6 +5,7 @@ pub mod check;
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod dispatch;
 pub mod dockerfile;
 pub mod engine;
 pub mod finding;

@@ -101,6 +101,11 @@ impl Quantity {
     }
 
     /// The text the quantity was written as.
+    /// The value rounded down to whole units (bytes for memory, cores for cpu).
+    pub fn whole_units(&self) -> i128 {
+        self.nanos.div_euclid(NANO)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.text
     }

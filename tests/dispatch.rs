@@ -1,0 +1,251 @@
+//! The dispatcher's pod construction: every pod built from a request within
+//! the policy's bounds lints clean with the same engine, and requests outside
+//! them are refused with a message naming the bound.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use proptest::prelude::*;
+
+use sandbox_lint::dispatch::pod::{Bounds, EnvVar, Resources, RunRequest, SecretKeyRef, build_pod};
+use sandbox_lint::dispatch::{self, verify};
+use sandbox_lint::finding::Severity;
+use sandbox_lint::linter::Linter;
+use sandbox_lint::policy;
+
+/// The built-in policy with the seeds' cluster (done right) as context, as the
+/// dispatcher sees it in a correctly set-up cluster.
+fn linter() -> Linter {
+    let linter = Linter::with_default_policy();
+    let (cluster, errors) = sandbox_lint::check::load_cluster(
+        &linter,
+        &[],
+        &[Path::new("testdata/context").to_path_buf()],
+        &Default::default(),
+    );
+    assert!(errors.is_empty());
+    linter.set_cluster(cluster);
+    linter
+}
+
+const IMAGE: &str = "gcr.io/plue-prod/runner:1.4.2@sha256:14eef5c1e42dd2da4954ec4610be06cdb2d25bf41aede84d45f6cde331f21174";
+
+fn quantity(max_units: u64, suffixes: &'static [&'static str]) -> impl Strategy<Value = String> {
+    (1..=max_units, prop::sample::select(suffixes)).prop_map(|(n, s)| format!("{n}{s}"))
+}
+
+prop_compose! {
+    /// Requests within the default policy's bounds (cpu ≤ 2, memory ≤ 4Gi,
+    /// ephemeral-storage ≤ 10Gi, deadline ≤ 3600 s).
+    fn valid_request()(
+        name in "[a-z][a-z0-9-]{0,20}[a-z0-9]",
+        cpu in prop::option::of(prop_oneof![quantity(2000, &["m"]), quantity(2, &[""])]),
+        memory in prop::option::of(prop_oneof![quantity(4096, &["Mi"]), quantity(4, &["Gi"])]),
+        storage in prop::option::of(prop_oneof![quantity(10240, &["Mi"]), quantity(10, &["Gi"])]),
+        deadline in prop::option::of(1i64..=3600),
+        command in prop::collection::vec("[ -~]{1,20}", 0..4),
+        env in prop::collection::vec(("[A-Z_][A-Z0-9_]{0,10}", prop::option::of("[ -~]{0,20}")), 0..4),
+        labels in prop::collection::btree_map("[a-z]{1,8}", "[a-z0-9]{1,8}", 0..3),
+    ) -> RunRequest {
+        RunRequest {
+            name: Some(name),
+            image: IMAGE.into(),
+            command,
+            env: env.into_iter().map(|(name, value)| match value {
+                Some(v) => EnvVar { name, value: Some(v), secret_key_ref: None },
+                None => EnvVar { name, value: None, secret_key_ref: Some(SecretKeyRef { name: "runner-secrets".into(), key: "token".into() }) },
+            }).collect(),
+            resources: Resources { cpu, memory, ephemeral_storage: storage },
+            deadline_seconds: deadline,
+            labels,
+            ..RunRequest::default()
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Every pod built from a valid request lints without any finding at all
+    /// (errors, warnings or notes) under the built-in policy.
+    #[test]
+    fn valid_requests_build_clean_pods(req in valid_request()) {
+        let linter = linter();
+        let bounds = Bounds::from_linter(&linter);
+        let pod = build_pod(&req, &bounds, &dispatch::suffix()).unwrap();
+        let findings = verify(&linter, &pod).unwrap();
+        let shown: Vec<String> = findings.iter().map(|f| format!("{} {}", f.code, f.message)).collect();
+        prop_assert!(findings.is_empty(), "{shown:?}");
+        // The runner labels the NetworkPolicies select survive any request label.
+        prop_assert_eq!(
+            pod.metadata.labels.as_ref().unwrap().get("app").map(String::as_str),
+            Some("workflow-runner")
+        );
+    }
+
+    /// Requests over a maximum are refused with the bound in the message.
+    #[test]
+    fn requests_over_the_bounds_are_refused(
+        req in valid_request(),
+        which in 0..4usize,
+        over in 1u64..1000,
+    ) {
+        let bounds = Bounds::from_linter(&linter());
+        let mut req = req;
+        let expected = match which {
+            0 => { req.resources.cpu = Some(format!("{}m", 2000 + over)); "cpu" }
+            1 => { req.resources.memory = Some(format!("{}Mi", 4096 + over)); "memory" }
+            2 => { req.resources.ephemeral_storage = Some(format!("{}Mi", 10240 + over)); "ephemeral-storage" }
+            _ => { req.deadline_seconds = Some(3600 + over as i64); "deadline" }
+        };
+        let err = build_pod(&req, &bounds, "abc123").unwrap_err();
+        prop_assert!(err.0.starts_with(expected), "{}", err.0);
+        prop_assert!(err.0.contains("maximum"), "{}", err.0);
+    }
+}
+
+/// Bounds come from the policy: a stricter policy lowers the maximum the
+/// dispatcher accepts and the default it uses.
+#[test]
+fn bounds_follow_the_policy() {
+    let text = "apiVersion: sandbox-lint.dev/v1alpha1\nkind: Policy\nmetadata:\n  name: small\nspec:\n  extends: [gvisor-sandbox]\n  rules:\n    resource-limits:\n      parameters:\n        max: {cpu: 500m, memory: 512Mi, ephemeral-storage: 1Gi}\n    active-deadline:\n      parameters: {maxSeconds: 60}\n";
+    let p = policy::load_text("small.yaml", text, None, &mut Vec::new()).unwrap();
+    let linter = Linter::new(vec![p]).unwrap();
+    let bounds = Bounds::from_linter(&linter);
+    let req = RunRequest {
+        image: IMAGE.into(),
+        ..RunRequest::default()
+    };
+    let pod = build_pod(&req, &bounds, "abc123").unwrap();
+    let spec = pod.spec.as_ref().unwrap();
+    assert_eq!(spec.active_deadline_seconds, Some(60));
+    let limits = spec.containers[0]
+        .resources
+        .as_ref()
+        .unwrap()
+        .limits
+        .as_ref()
+        .unwrap();
+    assert_eq!(limits["cpu"].0, "500m");
+    assert_eq!(limits["memory"].0, "512Mi");
+    let over = RunRequest {
+        resources: Resources {
+            cpu: Some("1".into()),
+            ..Resources::default()
+        },
+        ..req
+    };
+    assert_eq!(
+        build_pod(&over, &bounds, "abc123").unwrap_err().0,
+        "cpu 1 is above the policy's maximum 500m"
+    );
+}
+
+/// Malformed requests are refused before anything is built.
+#[test]
+fn malformed_requests_are_refused() {
+    let bounds = Bounds::from_linter(&linter());
+    let base = RunRequest {
+        image: IMAGE.into(),
+        ..RunRequest::default()
+    };
+    let cases: Vec<(RunRequest, &str)> = vec![
+        (
+            RunRequest {
+                image: String::new(),
+                ..base.clone()
+            },
+            "an image is required",
+        ),
+        (
+            RunRequest {
+                name: Some("Not_A_Label".into()),
+                ..base.clone()
+            },
+            "must make a DNS label",
+        ),
+        (
+            RunRequest {
+                resources: Resources {
+                    memory: Some("lots".into()),
+                    ..Resources::default()
+                },
+                ..base.clone()
+            },
+            "memory: `lots` is not a Kubernetes quantity",
+        ),
+        (
+            RunRequest {
+                resources: Resources {
+                    cpu: Some("0".into()),
+                    ..Resources::default()
+                },
+                ..base.clone()
+            },
+            "cpu must be positive",
+        ),
+        (
+            RunRequest {
+                env: vec![EnvVar {
+                    name: "BOTH".into(),
+                    value: Some("x".into()),
+                    secret_key_ref: Some(SecretKeyRef {
+                        name: "s".into(),
+                        key: "k".into(),
+                    }),
+                }],
+                ..base.clone()
+            },
+            "needs exactly one of value and secretKeyRef",
+        ),
+        (
+            RunRequest {
+                deadline_seconds: Some(0),
+                ..base.clone()
+            },
+            "deadline 0 s is outside",
+        ),
+    ];
+    for (req, expected) in cases {
+        let err = build_pod(&req, &bounds, "abc123").unwrap_err();
+        assert!(err.0.contains(expected), "{} / {expected}", err.0);
+    }
+}
+
+/// The engine refuses a pod that breaks the policy, with the findings shown:
+/// an image tagged `latest` makes a pod the policy refuses (SL1019).
+#[test]
+fn the_engine_refuses_what_the_policy_refuses() {
+    let linter = linter();
+    let bounds = Bounds::from_linter(&linter);
+    let req = RunRequest {
+        image: "python:latest".into(),
+        ..RunRequest::default()
+    };
+    let pod = build_pod(&req, &bounds, "abc123").unwrap();
+    let refused = verify(&linter, &pod).unwrap_err();
+    assert!(
+        refused.message.contains("SL1019 spec.containers[0].image"),
+        "{}",
+        refused.message
+    );
+    assert!(
+        refused
+            .findings
+            .iter()
+            .any(|f| f.code == "SL1019" && f.severity == Severity::Error)
+    );
+}
+
+/// The request file format: YAML with unknown keys refused.
+#[test]
+fn run_request_files_are_strict() {
+    let ok: RunRequest = serde_saphyr::from_str(
+        "image: python:3.12\ncommand: [python3, /work/main.py]\nresources: {cpu: '1', memory: 1Gi}\ndeadlineSeconds: 60\nenv:\n- {name: TOKEN, secretKeyRef: {name: s, key: k}}\n",
+    )
+    .unwrap();
+    assert_eq!(ok.deadline_seconds, Some(60));
+    assert_eq!(ok.labels, BTreeMap::new());
+    let err = serde_saphyr::from_str::<RunRequest>("image: x\ndeadline: 60\n").unwrap_err();
+    assert!(err.to_string().contains("deadline"), "{err}");
+}
