@@ -2,6 +2,7 @@
 //! construction ([`pod::build_pod`]) and verified by the same engine before
 //! anything is launched ([`verify`]).
 
+pub mod kube;
 pub mod pod;
 
 use k8s_openapi::api::core::v1::Pod;

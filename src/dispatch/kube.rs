@@ -1,0 +1,314 @@
+//! The Kubernetes backend: server-side dry run first (so admission, the
+//! sandbox-lint webhook included, judges the pod), then the pod and its
+//! workspace ConfigMap (owned by the pod), a watch to completion, the logs, the
+//! container's exit code and reason, and cleanup whatever happens.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use futures::{AsyncBufReadExt, StreamExt};
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::{ConfigMap, Pod};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+use kube::api::{Api, DeleteParams, LogParams, PostParams};
+use kube::runtime::wait::await_condition;
+use kube::{Client, ResourceExt};
+
+/// The API server refuses objects over about 1 MiB; the workspace must fit in one ConfigMap.
+pub const MAX_WORKSPACE_BYTES: usize = 1000 * 1024;
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunOutcome {
+    /// The container's exit code (None when it never terminated).
+    pub exit_code: Option<i32>,
+    /// `Completed`, `Error`, `OOMKilled`, `DeadlineExceeded`, ...
+    pub reason: String,
+    pub pod: String,
+    pub namespace: String,
+}
+
+/// Options of one run.
+#[derive(Debug, Clone)]
+pub struct KubeOptions {
+    /// Leave the pod and its ConfigMap in place (debugging).
+    pub keep: bool,
+    /// Extra time past the pod's deadline before the dispatcher gives up.
+    pub grace: Duration,
+    /// Stream the container's logs to stdout/stderr while it runs.
+    pub stream_logs: bool,
+}
+
+impl Default for KubeOptions {
+    fn default() -> Self {
+        Self {
+            keep: false,
+            grace: Duration::from_secs(30),
+            stream_logs: true,
+        }
+    }
+}
+
+/// Why a run could not be carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum KubeError {
+    #[error("the workspace is {size} bytes; at most {MAX_WORKSPACE_BYTES} fit in a ConfigMap")]
+    WorkspaceTooLarge { size: usize },
+    #[error("the API server refused the pod (server-side dry run): {0}")]
+    DryRunRefused(String),
+    #[error("{0}")]
+    Api(String),
+}
+
+fn api_error(what: &str, e: kube::Error) -> KubeError {
+    match e {
+        kube::Error::Api(s) => KubeError::Api(format!("{what}: {}", s.message)),
+        other => KubeError::Api(format!("{what}: {other}")),
+    }
+}
+
+/// The workspace files as ConfigMap data (text) and binaryData (the rest).
+/// Keys are flattened paths (`/` is not allowed in keys), restored by `items`.
+pub fn workspace_config_map(
+    name: &str,
+    namespace: &str,
+    files: &BTreeMap<String, Vec<u8>>,
+) -> Result<ConfigMap, KubeError> {
+    let size: usize = files.iter().map(|(k, v)| k.len() + v.len()).sum();
+    if size > MAX_WORKSPACE_BYTES {
+        return Err(KubeError::WorkspaceTooLarge { size });
+    }
+    let mut data = BTreeMap::new();
+    let mut binary = BTreeMap::new();
+    for (path, bytes) in files {
+        let key = config_map_key(path);
+        match std::str::from_utf8(bytes) {
+            Ok(text) => {
+                data.insert(key, text.to_string());
+            }
+            Err(_) => {
+                binary.insert(key, ByteString(bytes.clone()));
+            }
+        }
+    }
+    Ok(ConfigMap {
+        metadata: kube::api::ObjectMeta {
+            name: Some(name.to_string()),
+            namespace: Some(namespace.to_string()),
+            labels: Some(BTreeMap::from([(
+                "app.kubernetes.io/managed-by".to_string(),
+                "sandbox-lint".to_string(),
+            )])),
+            ..Default::default()
+        },
+        data: (!data.is_empty()).then_some(data),
+        binary_data: (!binary.is_empty()).then_some(binary),
+        immutable: Some(true),
+        ..Default::default()
+    })
+}
+
+/// A ConfigMap key for a relative path (`dir/a.py` -> `dir__a.py`).
+pub fn config_map_key(path: &str) -> String {
+    path.replace('/', "__")
+}
+
+/// Mounts each file at its path under /work (ConfigMap keys cannot hold `/`).
+pub fn mount_items(pod: &mut Pod, files: &BTreeMap<String, Vec<u8>>) {
+    let Some(spec) = pod.spec.as_mut() else {
+        return;
+    };
+    for v in spec.volumes.iter_mut().flatten() {
+        if let Some(cm) = v.config_map.as_mut() {
+            cm.items = Some(
+                files
+                    .keys()
+                    .map(|p| k8s_openapi::api::core::v1::KeyToPath {
+                        key: config_map_key(p),
+                        path: p.clone(),
+                        ..Default::default()
+                    })
+                    .collect(),
+            );
+        }
+    }
+}
+
+/// Runs a verified pod to completion. Cleanup (unless `keep`) happens on
+/// success, failure, timeout and Ctrl-C.
+pub async fn run(
+    client: Client,
+    pod: Pod,
+    files: &BTreeMap<String, Vec<u8>>,
+    opts: &KubeOptions,
+) -> Result<RunOutcome, KubeError> {
+    let namespace = pod.namespace().unwrap_or_else(|| "default".to_string());
+    let name = pod.name_any();
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), &namespace);
+    let cm_name = format!("{name}-work");
+    let mut cm = workspace_config_map(&cm_name, &namespace, files)?;
+    let mut pod = pod;
+    mount_items(&mut pod, files);
+
+    // Admission (our webhook included) judges the pod before anything exists.
+    let dry = PostParams {
+        dry_run: true,
+        ..Default::default()
+    };
+    pods.create(&dry, &pod).await.map_err(|e| match e {
+        kube::Error::Api(s) => KubeError::DryRunRefused(s.message),
+        other => KubeError::DryRunRefused(other.to_string()),
+    })?;
+    maps.create(&dry, &cm)
+        .await
+        .map_err(|e| api_error("the workspace ConfigMap (dry run)", e))?;
+
+    let created = pods
+        .create(&PostParams::default(), &pod)
+        .await
+        .map_err(|e| api_error("creating the pod", e))?;
+    let cleanup = Cleanup {
+        pods: pods.clone(),
+        maps: maps.clone(),
+        pod: name.clone(),
+        config_map: cm_name.clone(),
+        keep: opts.keep,
+    };
+    cm.metadata.owner_references = Some(vec![OwnerReference {
+        api_version: "v1".into(),
+        kind: "Pod".into(),
+        name: name.clone(),
+        uid: created.uid().unwrap_or_default(),
+        controller: Some(false),
+        block_owner_deletion: Some(false),
+    }]);
+    let result = async {
+        maps.create(&PostParams::default(), &cm)
+            .await
+            .map_err(|e| api_error("creating the workspace ConfigMap", e))?;
+        let deadline = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.active_deadline_seconds)
+            .unwrap_or(3600);
+        let limit = Duration::from_secs(u64::try_from(deadline).unwrap_or(3600)) + opts.grace;
+        let started = Instant::now();
+        let logs = opts
+            .stream_logs
+            .then(|| tokio::spawn(stream_logs(pods.clone(), name.clone())));
+        let done = tokio::time::timeout(limit, await_condition(pods.clone(), &name, is_finished));
+        let finished = tokio::select! {
+            r = done => r,
+            _ = tokio::signal::ctrl_c() => {
+                return Err(KubeError::Api("interrupted (Ctrl-C)".into()));
+            }
+        };
+        if let Some(l) = logs {
+            l.abort();
+        }
+        let outcome = match finished {
+            Err(_) => RunOutcome {
+                exit_code: None,
+                reason: "DeadlineExceeded".into(),
+                pod: name.clone(),
+                namespace: namespace.clone(),
+            },
+            Ok(Err(e)) => return Err(KubeError::Api(format!("watching the pod: {e}"))),
+            Ok(Ok(p)) => outcome_of(p.as_ref(), &name, &namespace),
+        };
+        tracing::debug!(elapsed = ?started.elapsed(), "run finished");
+        Ok(outcome)
+    }
+    .await;
+    cleanup.run().await;
+    result
+}
+
+/// True once the pod has ended (or is gone).
+fn is_finished(pod: Option<&Pod>) -> bool {
+    match pod {
+        None => true,
+        Some(p) => p
+            .status
+            .as_ref()
+            .and_then(|s| s.phase.as_deref())
+            .is_some_and(|ph| ph == "Succeeded" || ph == "Failed"),
+    }
+}
+
+/// Exit code and reason of the first container, or the pod's own reason.
+pub fn outcome_of(pod: Option<&Pod>, name: &str, namespace: &str) -> RunOutcome {
+    let status = pod.and_then(|p| p.status.as_ref());
+    let terminated = status
+        .and_then(|s| s.container_statuses.as_ref())
+        .and_then(|c| c.first())
+        .and_then(|c| c.state.as_ref())
+        .and_then(|s| s.terminated.as_ref());
+    let pod_reason = status.and_then(|s| s.reason.clone());
+    RunOutcome {
+        exit_code: terminated.map(|t| t.exit_code),
+        reason: terminated
+            .and_then(|t| t.reason.clone())
+            .or(pod_reason)
+            .unwrap_or_else(|| "Unknown".into()),
+        pod: name.to_string(),
+        namespace: namespace.to_string(),
+    }
+}
+
+/// Follows the container's log (when a kubelet serves it) to stdout.
+async fn stream_logs(pods: Api<Pod>, name: String) {
+    let running = await_condition(pods.clone(), &name, |p: Option<&Pod>| {
+        p.and_then(|p| p.status.as_ref())
+            .and_then(|s| s.phase.as_deref())
+            .is_some_and(|ph| ph != "Pending")
+    });
+    if running.await.is_err() {
+        return;
+    }
+    let params = LogParams {
+        follow: true,
+        ..Default::default()
+    };
+    match pods.log_stream(&name, &params).await {
+        Ok(stream) => {
+            let mut lines = stream.lines();
+            while let Some(Ok(line)) = lines.next().await {
+                println!("{line}");
+            }
+        }
+        Err(e) => tracing::warn!(pod = %name, error = %e, "logs unavailable"),
+    }
+}
+
+struct Cleanup {
+    pods: Api<Pod>,
+    maps: Api<ConfigMap>,
+    pod: String,
+    config_map: String,
+    keep: bool,
+}
+
+impl Cleanup {
+    async fn run(self) {
+        if self.keep {
+            eprintln!(
+                "kept pod {} and ConfigMap {} (--keep)",
+                self.pod, self.config_map
+            );
+            return;
+        }
+        let now = DeleteParams {
+            grace_period_seconds: Some(0),
+            ..Default::default()
+        };
+        if let Err(e) = self.pods.delete(&self.pod, &now).await {
+            tracing::warn!(pod = %self.pod, error = %e, "could not delete the pod");
+        }
+        // The owner reference lets the garbage collector do this too; do not rely on it.
+        if let Err(e) = self.maps.delete(&self.config_map, &now).await {
+            tracing::warn!(config_map = %self.config_map, error = %e, "could not delete the ConfigMap");
+        }
+    }
+}

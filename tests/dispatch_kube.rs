@@ -1,0 +1,190 @@
+//! The dispatcher's Kubernetes backend against a real kube-apiserver 1.20 +
+//! etcd on loopback (tests/common/apiserver.rs); the test plays the kubelet
+//! (binds the pod, reports it running, then terminated) since no kubelet runs here.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use common::apiserver::{ApiServer, Exit};
+use k8s_openapi::api::core::v1::{ConfigMap, Pod};
+use kube::api::Api;
+
+use sandbox_lint::dispatch::kube::{KubeError, KubeOptions, MAX_WORKSPACE_BYTES, run};
+use sandbox_lint::dispatch::pod::{Bounds, RunRequest, build_pod};
+use sandbox_lint::dispatch::{suffix, verify};
+use sandbox_lint::linter::Linter;
+
+const IMAGE: &str = "gcr.io/plue-prod/runner:1.4.2@sha256:14eef5c1e42dd2da4954ec4610be06cdb2d25bf41aede84d45f6cde331f21174";
+
+/// The seeds' runner scenario: a main.py and its tests.json.
+fn files() -> BTreeMap<String, Vec<u8>> {
+    BTreeMap::from([
+        ("main.py".to_string(), b"print('hello')\n".to_vec()),
+        (
+            "tests.json".to_string(),
+            br#"[{"input": "", "expected": "hello"}]"#.to_vec(),
+        ),
+    ])
+}
+
+/// A verified pod for `req` (built and linted as `dispatch run` does).
+fn pod(req: RunRequest) -> Pod {
+    let linter = Linter::with_default_policy();
+    let pod = build_pod(&req, &Bounds::from_linter(&linter), &suffix()).unwrap();
+    verify(&linter, &pod).unwrap();
+    pod
+}
+
+fn request(deadline: i64) -> RunRequest {
+    RunRequest {
+        name: Some("candidate".into()),
+        image: IMAGE.into(),
+        command: vec!["python3".into(), "/work/main.py".into()],
+        deadline_seconds: Some(deadline),
+        ..RunRequest::default()
+    }
+}
+
+async fn cluster() -> ApiServer {
+    let server = ApiServer::start().await;
+    server.namespace("workflows", &[]).await;
+    server.service_account("workflows", "workflow-runner").await;
+    server
+}
+
+/// Waits until the pod exists (the dispatcher created it).
+async fn wait_for(server: &ApiServer, name: &str) -> Pod {
+    let pods = Api::<Pod>::namespaced(server.client.clone(), "workflows");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(p) = pods.get_opt(name).await.unwrap() {
+            return p;
+        }
+        assert!(Instant::now() < deadline, "pod {name} never created");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn gone(server: &ApiServer, name: &str) -> bool {
+    let pods = Api::<Pod>::namespaced(server.client.clone(), "workflows");
+    let maps = Api::<ConfigMap>::namespaced(server.client.clone(), "workflows");
+    pods.get_opt(name).await.unwrap().is_none()
+        && maps
+            .get_opt(&format!("{name}-work"))
+            .await
+            .unwrap()
+            .is_none()
+}
+
+fn quiet() -> KubeOptions {
+    KubeOptions {
+        stream_logs: false,
+        grace: Duration::from_secs(1),
+        ..KubeOptions::default()
+    }
+}
+
+/// A run to completion: the workspace ConfigMap is created, owned by the pod,
+/// mounted file by file; the container's exit code and reason come back; the
+/// pod and ConfigMap are deleted afterwards. `--keep` leaves them.
+#[tokio::test(flavor = "multi_thread")]
+async fn runs_to_completion_reports_exit_and_cleans_up() {
+    let server = cluster().await;
+    for keep in [false, true] {
+        let pod = pod(request(60));
+        let name = pod.metadata.name.clone().unwrap();
+        let client = server.client.clone();
+        let opts = KubeOptions { keep, ..quiet() };
+        let task = tokio::spawn(async move { run(client, pod, &files(), &opts).await });
+        let created = wait_for(&server, &name).await;
+        let volumes = created.spec.as_ref().unwrap().volumes.clone().unwrap();
+        let work = volumes.iter().find(|v| v.name == "work").unwrap();
+        let items = work.config_map.as_ref().unwrap().items.clone().unwrap();
+        assert_eq!(items.len(), 2);
+        // The ConfigMap follows the pod, owned by it.
+        let maps = Api::<ConfigMap>::namespaced(server.client.clone(), "workflows");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let cm = loop {
+            if let Some(cm) = maps.get_opt(&format!("{name}-work")).await.unwrap() {
+                break cm;
+            }
+            assert!(Instant::now() < deadline);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert_eq!(cm.data.unwrap()["main.py"], "print('hello')\n");
+        let owner = &cm.metadata.owner_references.unwrap()[0];
+        assert_eq!(
+            (owner.kind.as_str(), owner.name.as_str()),
+            ("Pod", name.as_str())
+        );
+
+        server
+            .play_kubelet("workflows", &name, "node-1", Some(&Exit::error(3)))
+            .await;
+        let outcome = task.await.unwrap().unwrap();
+        assert_eq!(outcome.exit_code, Some(3));
+        assert_eq!(outcome.reason, "Error");
+        assert_eq!(gone(&server, &name).await, !keep, "keep = {keep}");
+    }
+}
+
+/// Past the deadline (plus grace) with no end in sight, the run is reported
+/// as DeadlineExceeded and everything is deleted; an OOM kill is reported as such.
+#[tokio::test(flavor = "multi_thread")]
+async fn deadline_and_oom_are_reported() {
+    let server = cluster().await;
+    let pod1 = pod(request(1));
+    let name = pod1.metadata.name.clone().unwrap();
+    let started = Instant::now();
+    let outcome = run(server.client.clone(), pod1, &files(), &quiet())
+        .await
+        .unwrap();
+    assert_eq!(outcome.exit_code, None);
+    assert_eq!(outcome.reason, "DeadlineExceeded");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(gone(&server, &name).await);
+
+    let pod2 = pod(request(60));
+    let name = pod2.metadata.name.clone().unwrap();
+    let client = server.client.clone();
+    let task = tokio::spawn(async move { run(client, pod2, &files(), &quiet()).await });
+    wait_for(&server, &name).await;
+    server
+        .play_kubelet("workflows", &name, "node-1", Some(&Exit::oom_killed()))
+        .await;
+    let outcome = task.await.unwrap().unwrap();
+    assert_eq!(
+        (outcome.exit_code, outcome.reason.as_str()),
+        (Some(137), "OOMKilled")
+    );
+    assert!(gone(&server, &name).await);
+}
+
+/// The server-side dry run stops a pod admission refuses (here: its
+/// ServiceAccount does not exist) before anything is created; a workspace too
+/// large for a ConfigMap is refused before anything is sent.
+#[tokio::test(flavor = "multi_thread")]
+async fn refusals_happen_before_anything_exists() {
+    let server = cluster().await;
+    let mut req = request(60);
+    req.service_account = Some("nobody".into());
+    let p = pod(req);
+    let name = p.metadata.name.clone().unwrap();
+    let err = run(server.client.clone(), p, &files(), &quiet())
+        .await
+        .unwrap_err();
+    match &err {
+        KubeError::DryRunRefused(m) => assert!(m.contains("nobody"), "{m}"),
+        other => panic!("{other}"),
+    }
+    assert!(gone(&server, &name).await);
+
+    let big = BTreeMap::from([("blob.bin".to_string(), vec![0u8; MAX_WORKSPACE_BYTES + 1])]);
+    let p = pod(request(60));
+    let err = run(server.client.clone(), p, &big, &quiet())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("fit in a ConfigMap"), "{err}");
+}
