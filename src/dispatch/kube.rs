@@ -104,7 +104,6 @@ pub fn workspace_config_map(
         data: (!data.is_empty()).then_some(data),
         binary_data: (!binary.is_empty()).then_some(binary),
         immutable: Some(true),
-        ..Default::default()
     })
 }
 
