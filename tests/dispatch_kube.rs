@@ -188,3 +188,56 @@ async fn refusals_happen_before_anything_exists() {
         .unwrap_err();
     assert!(err.to_string().contains("fit in a ConfigMap"), "{err}");
 }
+
+/// `sandbox-lint dispatch run REQUEST` exits with the workload's exit code
+/// (here 7, reported by the kubelet the test plays), after its own summary line.
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_exits_with_the_workload_exit_code() {
+    let server = cluster().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("job")).unwrap();
+    std::fs::write(dir.path().join("job/main.py"), "print('hi')\n").unwrap();
+    std::fs::write(dir.path().join("job/tests.json"), "[]\n").unwrap();
+    let request = dir.path().join("run.yaml");
+    std::fs::write(
+        &request,
+        format!(
+            "name: cli\nimage: {IMAGE}\ncommand: [python3, /work/main.py]\nworkspace: job\ndeadlineSeconds: 60\nresources: {{cpu: 500m, memory: 1Gi}}\n"
+        ),
+    )
+    .unwrap();
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_sandbox-lint"))
+        .args(["dispatch", "run"])
+        .arg(&request)
+        .env("KUBECONFIG", server.kubeconfig_path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pods = Api::<Pod>::namespaced(server.client.clone(), "workflows");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let name = loop {
+        let list = pods.list(&Default::default()).await.unwrap();
+        if let Some(p) = list.items.into_iter().find(|p| {
+            p.metadata
+                .name
+                .as_deref()
+                .is_some_and(|n| n.starts_with("cli-"))
+        }) {
+            break p.metadata.name.unwrap();
+        }
+        assert!(Instant::now() < deadline, "the CLI created no pod");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    server
+        .play_kubelet("workflows", &name, "node-1", Some(&Exit::error(7)))
+        .await;
+    let out = child.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(7), "{stderr}");
+    assert!(
+        stderr.contains(&format!("pod workflows/{name}: Error (exit code 7)")),
+        "{stderr}"
+    );
+    assert!(gone(&server, &name).await);
+}

@@ -1,6 +1,7 @@
 //! Command-line interface: typed clap definitions and the subcommands.
 
 pub mod check;
+pub mod dispatch;
 pub mod network;
 pub mod rules;
 pub mod serve;
@@ -38,6 +39,10 @@ pub enum Command {
     /// Run the validating admission webhook (HTTPS; probes and metrics on a
     /// separate plain-HTTP port).
     Serve(serve::ServeArgs),
+    /// Run untrusted code in a pod built compliant from the policy and verified
+    /// before launch.
+    #[command(subcommand)]
+    Dispatch(dispatch::DispatchCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -85,6 +90,7 @@ pub fn main() -> ExitCode {
         Command::Init(args) => init(args),
         Command::ExplainNetwork(args) => network::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Dispatch(cmd) => dispatch::run(cmd),
     };
     match result {
         Ok(code) => code,

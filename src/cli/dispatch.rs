@@ -1,0 +1,287 @@
+//! `sandbox-lint dispatch`: run untrusted code in a pod that is compliant by
+//! construction and verified by the engine before launch.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use miette::IntoDiagnostic;
+
+use crate::dispatch::pod::{Bounds, RunRequest, build_pod};
+use crate::dispatch::{self, kube as kube_backend};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum DispatchCommand {
+    /// Run one request and exit with the workload's exit code.
+    Run(RunArgs),
+    /// Run many requests with a concurrency limit and print a summary.
+    Batch(BatchArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Backend {
+    /// A Kubernetes cluster (kubeconfig or in-cluster).
+    Kube,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Common {
+    /// Policy whose parameters give the defaults and bounds (default: built-in).
+    #[arg(short, long = "policy", value_name = "POLICY")]
+    pub policies: Vec<String>,
+    #[arg(long, value_enum, default_value = "kube")]
+    pub backend: Backend,
+    /// Leave the pod and its ConfigMap in place afterwards.
+    #[arg(long)]
+    pub keep: bool,
+    /// Print the verified pod as JSON and stop (nothing is launched).
+    #[arg(long)]
+    pub print_pod: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// A run request file (YAML or JSON); flags override its fields.
+    pub request: Option<PathBuf>,
+    #[command(flatten)]
+    pub common: Common,
+    #[arg(long)]
+    pub image: Option<String>,
+    /// Directory whose files are placed read-only at /work.
+    #[arg(long, value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
+    #[arg(long)]
+    pub namespace: Option<String>,
+    #[arg(long)]
+    pub cpu: Option<String>,
+    #[arg(long)]
+    pub memory: Option<String>,
+    #[arg(long)]
+    pub ephemeral_storage: Option<String>,
+    /// Seconds the run may take.
+    #[arg(long, value_name = "SECS")]
+    pub deadline: Option<i64>,
+    /// Command and arguments (after `--`).
+    #[arg(last = true)]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BatchArgs {
+    /// Run request files.
+    #[arg(required = true)]
+    pub requests: Vec<PathBuf>,
+    #[command(flatten)]
+    pub common: Common,
+    /// Runs at once.
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+}
+
+fn load_request(path: &Path) -> miette::Result<RunRequest> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| miette::miette!("cannot read {}: {e}", path.display()))?;
+    let mut req: RunRequest = serde_saphyr::from_str(&text)
+        .map_err(|e| miette::miette!("{}: not a run request: {e}", path.display()))?;
+    // Relative paths in a request file are relative to the file.
+    let base = path.parent().unwrap_or(Path::new("."));
+    if let Some(w) = req.workspace.as_mut().filter(|w| w.is_relative()) {
+        *w = base.join(&*w);
+    }
+    for p in req.files.values_mut().filter(|p| p.is_relative()) {
+        *p = base.join(&*p);
+    }
+    Ok(req)
+}
+
+/// The files a request places at /work: every regular file under `workspace`
+/// (relative paths) plus `files`.
+pub fn workspace_files(req: &RunRequest) -> miette::Result<BTreeMap<String, Vec<u8>>> {
+    let mut out = BTreeMap::new();
+    if let Some(dir) = &req.workspace {
+        let mut stack = vec![dir.clone()];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d)
+                .map_err(|e| miette::miette!("workspace {}: {e}", d.display()))?
+            {
+                let path = entry.into_diagnostic()?.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.is_file() {
+                    let rel = path
+                        .strip_prefix(dir)
+                        .into_diagnostic()?
+                        .to_string_lossy()
+                        .into_owned();
+                    out.insert(rel, std::fs::read(&path).into_diagnostic()?);
+                }
+            }
+        }
+    }
+    for (name, path) in &req.files {
+        let bytes =
+            std::fs::read(path).map_err(|e| miette::miette!("file {}: {e}", path.display()))?;
+        out.insert(name.clone(), bytes);
+    }
+    Ok(out)
+}
+
+pub fn run(cmd: DispatchCommand) -> miette::Result<ExitCode> {
+    match cmd {
+        DispatchCommand::Run(args) => run_one(args),
+        DispatchCommand::Batch(args) => batch(args),
+    }
+}
+
+fn run_one(args: RunArgs) -> miette::Result<ExitCode> {
+    let mut req = match &args.request {
+        Some(p) => load_request(p)?,
+        None => RunRequest::default(),
+    };
+    if let Some(v) = args.image {
+        req.image = v;
+    }
+    if let Some(v) = args.workspace {
+        req.workspace = Some(v);
+    }
+    if let Some(v) = args.namespace {
+        req.namespace = Some(v);
+    }
+    if let Some(v) = args.cpu {
+        req.resources.cpu = Some(v);
+    }
+    if let Some(v) = args.memory {
+        req.resources.memory = Some(v);
+    }
+    if let Some(v) = args.ephemeral_storage {
+        req.resources.ephemeral_storage = Some(v);
+    }
+    if let Some(v) = args.deadline {
+        req.deadline_seconds = Some(v);
+    }
+    if !args.command.is_empty() {
+        req.command = args.command;
+    }
+    let linter = Arc::new(super::check::load_policies(&args.common.policies)?);
+    let runtime = runtime()?;
+    let code = runtime.block_on(launch(&linter, &req, &args.common, None))?;
+    Ok(ExitCode::from(
+        u8::try_from(code.clamp(0, 255)).unwrap_or(1),
+    ))
+}
+
+/// Builds, verifies and (unless `print_pod`) runs one request; the workload's exit code.
+async fn launch(
+    linter: &crate::linter::Linter,
+    req: &RunRequest,
+    common: &Common,
+    label: Option<&str>,
+) -> miette::Result<i32> {
+    let pod = build_pod(req, &Bounds::from_linter(linter), &dispatch::suffix())
+        .map_err(|e| miette::miette!("{e}"))?;
+    let warnings = dispatch::verify(linter, &pod).map_err(|e| miette::miette!("{e}"))?;
+    for f in &warnings {
+        eprintln!("warning: {} {}", f.code, f.message);
+    }
+    if common.print_pod {
+        use std::io::Write as _;
+        // A closed pipe (`| head`) is not an error worth a panic.
+        let _ = writeln!(
+            std::io::stdout(),
+            "{}",
+            serde_json::to_string_pretty(&pod).into_diagnostic()?
+        );
+        return Ok(0);
+    }
+    let files = workspace_files(req)?;
+    match common.backend {
+        Backend::Kube => {
+            let client = ::kube::Client::try_default()
+                .await
+                .map_err(|e| miette::miette!("cannot reach the Kubernetes API: {e}"))?;
+            let opts = kube_backend::KubeOptions {
+                keep: common.keep,
+                stream_logs: label.is_none(),
+                ..Default::default()
+            };
+            let outcome = kube_backend::run(client, pod, &files, &opts)
+                .await
+                .map_err(|e| miette::miette!("{e}"))?;
+            eprintln!(
+                "{}pod {}/{}: {} (exit code {})",
+                label.map(|l| format!("{l}: ")).unwrap_or_default(),
+                outcome.namespace,
+                outcome.pod,
+                outcome.reason,
+                outcome
+                    .exit_code
+                    .map_or_else(|| "none".to_string(), |c| c.to_string())
+            );
+            Ok(outcome.exit_code.unwrap_or(124))
+        }
+    }
+}
+
+fn runtime() -> miette::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| miette::miette!("cannot start the async runtime: {e}"))
+}
+
+fn batch(args: BatchArgs) -> miette::Result<ExitCode> {
+    let linter = Arc::new(super::check::load_policies(&args.common.policies)?);
+    let requests: Vec<(PathBuf, RunRequest)> = args
+        .requests
+        .iter()
+        .map(|p| load_request(p).map(|r| (p.clone(), r)))
+        .collect::<miette::Result<_>>()?;
+    let runtime = runtime()?;
+    let common = Arc::new(args.common);
+    let limit = Arc::new(tokio::sync::Semaphore::new(args.concurrency.max(1)));
+    let results: Vec<(PathBuf, Result<i32, String>)> = runtime.block_on(async {
+        let mut tasks = Vec::new();
+        for (path, req) in requests {
+            let (linter, common, limit) = (linter.clone(), common.clone(), limit.clone());
+            tasks.push(tokio::spawn(async move {
+                let _permit = limit.acquire_owned().await;
+                let label = path.display().to_string();
+                let r = launch(&linter, &req, &common, Some(&label))
+                    .await
+                    .map_err(|e| e.to_string());
+                (path, r)
+            }));
+        }
+        let mut out = Vec::new();
+        for t in tasks {
+            if let Ok(r) = t.await {
+                out.push(r);
+            }
+        }
+        out
+    });
+    let (mut ok, mut failed, mut errors) = (0, 0, 0);
+    for (path, r) in &results {
+        match r {
+            Ok(0) => ok += 1,
+            Ok(code) => {
+                failed += 1;
+                eprintln!("{}: exit code {code}", path.display());
+            }
+            Err(e) => {
+                errors += 1;
+                eprintln!("{}: {e}", path.display());
+            }
+        }
+    }
+    println!(
+        "{} runs: {ok} succeeded, {failed} failed, {errors} not run",
+        results.len()
+    );
+    Ok(if failed + errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
