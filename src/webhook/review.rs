@@ -159,18 +159,12 @@ pub fn review(linter: &Linter, body: &[u8]) -> Outcome {
         return http_error(400, "the AdmissionReview has no request");
     };
     let out = Outcome {
-        status: 200,
-        body: Vec::new(),
-        decision: Decision::Allowed,
-        uid: req.uid.clone(),
         kind: req.kind.kind.clone(),
         namespace: req.namespace.clone().unwrap_or_default(),
         name: req.name.clone().unwrap_or_default(),
         operation: req.operation.clone(),
         dry_run: req.dry_run.unwrap_or(false),
-        policy: String::new(),
-        findings: Vec::new(),
-        message: String::new(),
+        ..Outcome::new(200, req.uid.clone())
     };
     if review.kind.as_deref() != Some("AdmissionReview")
         || review.api_version.as_deref() != Some(REVIEW_V1)
@@ -522,20 +516,7 @@ fn unreadable(body: &[u8], message: &str) -> Outcome {
                 Some(REVIEW_V1BETA1) => REVIEW_V1BETA1,
                 _ => REVIEW_V1,
             };
-            let out = Outcome {
-                status: 200,
-                body: Vec::new(),
-                decision: Decision::Invalid,
-                uid,
-                kind: String::new(),
-                namespace: String::new(),
-                name: String::new(),
-                operation: String::new(),
-                dry_run: false,
-                policy: String::new(),
-                findings: Vec::new(),
-                message: String::new(),
-            };
+            let out = Outcome::new(200, uid);
             invalid(out, version, message)
         }
         None => http_error(400, &format!("{message} (and it names no request uid)")),
@@ -544,18 +525,29 @@ fn unreadable(body: &[u8], message: &str) -> Outcome {
 
 /// An answer that is not a review.
 pub fn http_error(status: u16, message: &str) -> Outcome {
-    Outcome {
-        status,
-        body: format!("sandbox-lint: {message}\n").into_bytes(),
-        decision: Decision::Error,
-        uid: String::new(),
-        kind: String::new(),
-        namespace: String::new(),
-        name: String::new(),
-        operation: String::new(),
-        dry_run: false,
-        policy: String::new(),
-        findings: Vec::new(),
-        message: message.to_string(),
+    let mut out = Outcome::new(status, String::new());
+    out.body = format!("sandbox-lint: {message}\n").into_bytes();
+    out.decision = Decision::Error;
+    out.message = message.to_string();
+    out
+}
+
+impl Outcome {
+    /// An answer with nothing decided yet (allowed, empty).
+    fn new(status: u16, uid: String) -> Outcome {
+        Outcome {
+            status,
+            body: Vec::new(),
+            decision: Decision::Allowed,
+            uid,
+            kind: String::new(),
+            namespace: String::new(),
+            name: String::new(),
+            operation: String::new(),
+            dry_run: false,
+            policy: String::new(),
+            findings: Vec::new(),
+            message: String::new(),
+        }
     }
 }
