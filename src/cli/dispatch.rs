@@ -23,6 +23,8 @@ pub enum DispatchCommand {
 pub enum Backend {
     /// A Kubernetes cluster (kubeconfig or in-cluster).
     Kube,
+    /// This machine, in gVisor (`runsc`, as root): the same pod as an OCI bundle.
+    Gvisor,
 }
 
 #[derive(Debug, clap::Args)]
@@ -38,6 +40,13 @@ pub struct Common {
     /// Print the verified pod as JSON and stop (nothing is launched).
     #[arg(long)]
     pub print_pod: bool,
+    /// gvisor backend: root filesystem for the workload (default: the host's, read-only).
+    #[arg(long, value_name = "DIR")]
+    pub rootfs: Option<PathBuf>,
+    /// gvisor backend: a Secret key's value, read from a file (`NAME/KEY=PATH`;
+    /// never the value itself on the command line). Repeatable.
+    #[arg(long = "secret-file", value_name = "NAME/KEY=PATH")]
+    pub secret_files: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -196,6 +205,7 @@ async fn launch(
     }
     let files = workspace_files(req)?;
     match common.backend {
+        Backend::Gvisor => run_local(pod, &files, common, label),
         Backend::Kube => {
             let client = ::kube::Client::try_default()
                 .await
@@ -284,4 +294,54 @@ fn batch(args: BatchArgs) -> miette::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Runs the pod in gVisor on this machine; the workload's exit code.
+fn run_local(
+    pod: k8s_openapi::api::core::v1::Pod,
+    files: &BTreeMap<String, Vec<u8>>,
+    common: &Common,
+    label: Option<&str>,
+) -> miette::Result<i32> {
+    use crate::dispatch::gvisor;
+    use std::io::Write as _;
+    let work = std::env::temp_dir().join(format!("sandbox-lint-work-{}", dispatch::suffix()));
+    let result = (|| {
+        for (rel, bytes) in files {
+            let path = work.join(rel);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).into_diagnostic()?;
+            }
+            std::fs::write(&path, bytes).into_diagnostic()?;
+        }
+        std::fs::create_dir_all(&work).into_diagnostic()?;
+        let mut local = gvisor::LocalRun::new(pod, &work);
+        local.rootfs = common.rootfs.clone();
+        for s in &common.secret_files {
+            let (key, path) = s
+                .split_once('=')
+                .ok_or_else(|| miette::miette!("--secret-file {s}: expected NAME/KEY=PATH"))?;
+            let (name, key) = key
+                .split_once('/')
+                .ok_or_else(|| miette::miette!("--secret-file {s}: expected NAME/KEY=PATH"))?;
+            let value = std::fs::read_to_string(path)
+                .map_err(|e| miette::miette!("--secret-file {s}: {e}"))?;
+            local = local.secret(name, key, value.trim_end_matches('\n'));
+        }
+        let r = gvisor::run(&local).map_err(|e| miette::miette!("{e}"))?;
+        let _ = std::io::stdout().write_all(&r.stdout);
+        let _ = std::io::stderr().write_all(&r.stderr);
+        eprintln!(
+            "{}gvisor {}: {:?} (exit code {}) in {:.1} s",
+            label.map(|l| format!("{l}: ")).unwrap_or_default(),
+            r.id,
+            r.reason,
+            r.exit_code
+                .map_or_else(|| "none".to_string(), |c| c.to_string()),
+            r.duration.as_secs_f64()
+        );
+        Ok(r.exit_code.unwrap_or(124))
+    })();
+    let _ = std::fs::remove_dir_all(&work);
+    result
 }

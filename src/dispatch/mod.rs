@@ -2,6 +2,7 @@
 //! construction ([`pod::build_pod`]) and verified by the same engine before
 //! anything is launched ([`verify`]).
 
+pub mod gvisor;
 pub mod kube;
 pub mod pod;
 
