@@ -526,6 +526,61 @@ async fn start_server(cert: &str, key: &str) -> Result<Server, String> {
     }
 }
 
+/// CPU times at the start of a phase: the server's, this process's, the whole machine's.
+struct CpuClock {
+    pid: u32,
+    server: Duration,
+    own: Duration,
+    machine: Duration,
+}
+
+impl CpuClock {
+    fn now(pid: u32) -> CpuClock {
+        CpuClock {
+            pid,
+            server: cpu_time(pid),
+            own: own_cpu_time(),
+            machine: machine_busy(),
+        }
+    }
+
+    fn server_since(&self) -> Duration {
+        cpu_time(self.pid).saturating_sub(self.server)
+    }
+
+    fn own_since(&self) -> Duration {
+        own_cpu_time().saturating_sub(self.own)
+    }
+
+    /// Busy time of all cores not spent by the server or this process.
+    fn other_since(&self) -> Duration {
+        machine_busy()
+            .saturating_sub(self.machine)
+            .saturating_sub(self.server_since())
+            .saturating_sub(self.own_since())
+    }
+}
+
+/// Busy time of all cores so far (the `cpu` line of /proc/stat, less idle and iowait).
+fn machine_busy() -> Duration {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: u64 = stat
+        .lines()
+        .find(|l| l.starts_with("cpu "))
+        .map(|l| {
+            l.split_whitespace()
+                .skip(1)
+                .take(8)
+                .enumerate()
+                // user nice system idle iowait irq softirq steal
+                .filter(|(i, _)| *i != 3 && *i != 4)
+                .map(|(_, v)| v.parse::<u64>().unwrap_or(0))
+                .sum()
+        })
+        .unwrap_or(0);
+    Duration::from_secs_f64(ticks as f64 / clock_ticks())
+}
+
 /// The server's user + system CPU time so far.
 fn cpu_time(pid: u32) -> Duration {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -729,6 +784,8 @@ struct Phase {
     stats: Stats,
     server_cpu: Duration,
     own_cpu: Duration,
+    /// CPU time of everything else on the machine (other processes, the kernel's own work).
+    other_cpu: Duration,
     /// Open loop: reviews scheduled in the window.
     scheduled: Option<u64>,
 }
@@ -750,7 +807,7 @@ impl Phase {
 /// Closed loop: `conns` connections, each sending as soon as it is answered.
 async fn closed_loop(load: &Load<'_>, pid: u32, conns: usize, secs: f64) -> Phase {
     let senders = load.open(conns).await;
-    let (cpu0, own0) = (cpu_time(pid), own_cpu_time());
+    let cpu = CpuClock::now(pid);
     let start = Instant::now();
     let end = start + Duration::from_secs_f64(secs);
     let loops = senders.into_iter().map(|sender| {
@@ -764,8 +821,9 @@ async fn closed_loop(load: &Load<'_>, pid: u32, conns: usize, secs: f64) -> Phas
         label: format!("(a) closed loop, {conns} connections"),
         elapsed,
         stats: load.take_stats(),
-        server_cpu: cpu_time(pid) - cpu0,
-        own_cpu: own_cpu_time() - own0,
+        server_cpu: cpu.server_since(),
+        own_cpu: cpu.own_since(),
+        other_cpu: cpu.other_since(),
         scheduled: None,
     }
 }
@@ -809,7 +867,7 @@ async fn open_loop(
         }
     });
     let rx = tokio::sync::Mutex::new(rx);
-    let (cpu0, own0) = (cpu_time(pid), own_cpu_time());
+    let cpu = CpuClock::now(pid);
     let rx = &rx;
     let loops = senders.into_iter().map(|sender| {
         load.run_connection(sender, move || async move { rx.lock().await.recv().await })
@@ -824,8 +882,9 @@ async fn open_loop(
         label,
         elapsed,
         stats: load.take_stats(),
-        server_cpu: cpu_time(pid) - cpu0,
-        own_cpu: own_cpu_time() - own0,
+        server_cpu: cpu.server_since(),
+        own_cpu: cpu.own_since(),
+        other_cpu: cpu.other_since(),
         scheduled: Some(total),
     }
 }
@@ -1099,7 +1158,7 @@ async fn bench(args: &Args) -> ExitCode {
 
     // Summary.
     println!(
-        "\n{:<44} {:>10} {:>8} {:>9} {:>9} {:>9} {:>9} {:>7} {:>11} {:>9}",
+        "\n{:<44} {:>10} {:>8} {:>9} {:>9} {:>9} {:>9} {:>7} {:>11} {:>8} {:>8}",
         "phase",
         "reviews/s",
         "errors",
@@ -1109,12 +1168,13 @@ async fn bench(args: &Args) -> ExitCode {
         "max",
         "srv CPU",
         "srv µs/rev",
-        "gen CPU"
+        "gen CPU",
+        "others"
     );
-    println!("{}", "-".repeat(136));
+    println!("{}", "-".repeat(145));
     for p in &phases {
         println!(
-            "{:<44} {:>10.0} {:>8} {:>9} {:>9} {:>9} {:>9} {:>6.0}% {:>11.1} {:>8.0}%",
+            "{:<44} {:>10.0} {:>8} {:>9} {:>9} {:>9} {:>9} {:>6.0}% {:>11.1} {:>7.0}% {:>7.0}%",
             p.label,
             p.rate(),
             p.stats.errors,
@@ -1125,10 +1185,11 @@ async fn bench(args: &Args) -> ExitCode {
             100.0 * p.server_cpu.as_secs_f64() / p.elapsed.as_secs_f64(),
             micros(p.server_cpu) / p.stats.ok.max(1) as f64,
             100.0 * p.own_cpu.as_secs_f64() / p.elapsed.as_secs_f64(),
+            100.0 * p.other_cpu.as_secs_f64() / p.elapsed.as_secs_f64(),
         );
     }
     println!(
-        "(latency: closed loop from send, open loop from the scheduled send time; CPU: % of one core; server peak RSS {hwm:.1} MiB, RSS at the end {rss:.1} MiB; server log {:.1} MB)",
+        "(latency: closed loop from send, open loop from the scheduled send time; CPU: % of one core, `others` = every other process and the kernel's own work; server peak RSS {hwm:.1} MiB, RSS at the end {rss:.1} MiB; server log {:.1} MB)",
         log_bytes as f64 / 1e6
     );
     if let Some(best) = phases[..latency_phase]
@@ -1147,6 +1208,16 @@ async fn bench(args: &Args) -> ExitCode {
         if before > 1.0 {
             println!(
                 "  warning: the machine was busy before the run (other processes compete with the server and the generator for its cores)"
+            );
+        }
+    }
+    for p in &phases {
+        let others = p.other_cpu.as_secs_f64() / p.elapsed.as_secs_f64();
+        if others > 0.15 {
+            println!(
+                "  warning: other processes used {:.0}% of a core during {}: its figures understate the server",
+                100.0 * others,
+                p.label
             );
         }
     }
@@ -1233,7 +1304,7 @@ async fn bench(args: &Args) -> ExitCode {
 
 fn print_phase(p: &Phase) {
     println!(
-        "  {}: {} answered in {:.1} s = {:.0}/s, {} errors; latency p50 {} p99 {} p99.9 {} max {}; server CPU {:.0}%, generator CPU {:.0}%",
+        "  {}: {} answered in {:.1} s = {:.0}/s, {} errors; latency p50 {} p99 {} p99.9 {} max {}; CPU: server {:.0}%, generator {:.0}%, others {:.0}%",
         p.label,
         p.stats.ok,
         p.elapsed.as_secs_f64(),
@@ -1245,6 +1316,7 @@ fn print_phase(p: &Phase) {
         fmt_dur(p.max()),
         100.0 * p.server_cpu.as_secs_f64() / p.elapsed.as_secs_f64(),
         100.0 * p.own_cpu.as_secs_f64() / p.elapsed.as_secs_f64(),
+        100.0 * p.other_cpu.as_secs_f64() / p.elapsed.as_secs_f64(),
     );
 }
 
