@@ -1205,11 +1205,6 @@ async fn bench(args: &Args) -> ExitCode {
     }
     if let (Some(before), Some(after)) = (load_before, load_average()) {
         println!("load average (1 min) before/after: {before:.2} / {after:.2}");
-        if before > 1.0 {
-            println!(
-                "  warning: the machine was busy before the run (other processes compete with the server and the generator for its cores)"
-            );
-        }
     }
     for p in &phases {
         let others = p.other_cpu.as_secs_f64() / p.elapsed.as_secs_f64();

@@ -495,7 +495,7 @@ fn deployment_is_replicated_spread_probed_and_pinned() {
             "--health-listen=0.0.0.0:8080",
             "--tls-cert=/etc/sandbox-lint/tls/tls.crt",
             "--tls-key=/etc/sandbox-lint/tls/tls.key",
-            "--max-body-bytes=3145728",
+            "--max-body-bytes=8388608",
             "--request-timeout=10",
         ]
     );

@@ -417,6 +417,10 @@ fn live_cluster_context_denies_what_files_could_only_warn_about() {
         "{r}"
     );
 
+    // Those warnings come from the enforce policy: it is the deciding policy.
+    assert_eq!(out.decision, Decision::Warned);
+    assert_eq!(out.policy, "gvisor-sandbox");
+
     // A token mounted by the ServiceAccount the pod leaves in charge.
     let sa_mounts = json_of(
         "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: chatty, namespace: workflows}\nautomountServiceAccountToken: true\n",

@@ -681,6 +681,42 @@ async fn slow_clients_are_cut_off_after_the_request_timeout() {
 /// One sample of the text exposition: metric name and labels.
 type Sample = (String, BTreeMap<String, String>);
 
+/// An idle keep-alive connection outlives `--request-timeout`: the API server
+/// reuses its connections after up to 90 s of idleness, and a connection the
+/// server cut just then would refuse an object under `failurePolicy: Fail`.
+/// Only `--idle-timeout` closes it.
+#[tokio::test]
+async fn idle_keep_alive_connections_outlive_the_request_timeout() {
+    let ca = Ca::new("idle CA");
+    let cert = ca.server_cert(&["127.0.0.1"]);
+    let server = Server::start(&cert, None, &["--request-timeout", "1"]).await;
+    let mut conn = connect(&ca, server.addr).await;
+    let a = conn
+        .post("/validate", body(&review("first", &runner_pod())))
+        .await
+        .unwrap();
+    assert_allowed(&a, "first");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let a = conn
+        .post("/validate", body(&review("after-idle", &runner_pod())))
+        .await
+        .unwrap_or_else(|e| panic!("idle connection was cut: {}", error_chain(&*e)));
+    assert_allowed(&a, "after-idle");
+
+    let short = Server::start(&cert, None, &["--idle-timeout", "1"]).await;
+    let mut conn = connect(&ca, short.addr).await;
+    conn.post("/validate", body(&review("first", &runner_pod())))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(
+        conn.post("/validate", body(&review("late", &runner_pod())))
+            .await
+            .is_err(),
+        "--idle-timeout 1 should have closed the connection"
+    );
+}
+
 /// Parses `name{a="b",...} value` lines (label values without `"` or `,`).
 fn parse_metrics(text: &str) -> BTreeMap<Sample, f64> {
     let mut out = BTreeMap::new();

@@ -36,12 +36,17 @@ pub struct ServeArgs {
     /// cross-resource rules; not ready until the watches have synced.
     #[arg(long)]
     pub cluster_context: bool,
-    /// Largest request body accepted, in bytes.
-    #[arg(long, default_value_t = 3 * 1024 * 1024, value_name = "BYTES")]
+    /// Largest request body accepted, in bytes (an UPDATE review carries the
+    /// object and the old object, each up to the API server's 3 MiB).
+    #[arg(long, default_value_t = 8 * 1024 * 1024, value_name = "BYTES")]
     pub max_body_bytes: usize,
     /// Seconds a client may take to send a request (and the TLS handshake).
     #[arg(long, default_value_t = 10.0, value_name = "SECS")]
     pub request_timeout: f64,
+    /// Seconds a keep-alive connection may stay idle between requests (keep it
+    /// above the API server's 90 s, or a reused connection can be cut under it).
+    #[arg(long, default_value_t = 120.0, value_name = "SECS")]
+    pub idle_timeout: f64,
     /// Seconds in-flight reviews may take to finish after SIGTERM.
     #[arg(long, default_value_t = 30.0, value_name = "SECS")]
     pub shutdown_grace: f64,
@@ -79,6 +84,7 @@ pub fn run(args: ServeArgs) -> miette::Result<ExitCode> {
         max_body_bytes: args.max_body_bytes,
         request_timeout: seconds("request-timeout", args.request_timeout)?,
         shutdown_grace: seconds("shutdown-grace", args.shutdown_grace)?,
+        idle_timeout: seconds("idle-timeout", args.idle_timeout)?,
         cluster_context: args.cluster_context,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -41,6 +41,11 @@ pub struct ServeOptions {
     pub max_body_bytes: usize,
     /// Bound on reading a request (headers and body) and on the TLS handshake.
     pub request_timeout: Duration,
+    /// How long a keep-alive connection may sit idle between requests (also
+    /// bounds the headers of every request after the first). Longer than the
+    /// API server's own idle timeout (Go's 90 s), so the server never closes a
+    /// connection the client is about to reuse.
+    pub idle_timeout: Duration,
     /// How long in-flight requests may take to finish after SIGTERM.
     pub shutdown_grace: Duration,
     /// Watch the cluster for the cross-resource rules.
@@ -218,7 +223,7 @@ pub async fn serve(linter: Linter, opts: ServeOptions) -> Result<(), String> {
     server
         .http_builder()
         .http1()
-        .header_read_timeout(Some(opts.request_timeout))
+        .header_read_timeout(Some(opts.idle_timeout))
         .keep_alive(true);
     let app = router(state.clone());
     let main = tokio::spawn(async move { server.serve(app.into_make_service()).await });

@@ -285,6 +285,9 @@ fn decide(mut out: Outcome, object: &str, by_policy: Vec<(String, Mode, Vec<Find
                     .into_iter()
                     .partition(|f| f.severity == Severity::Error);
                 for f in rest.iter().filter(|f| f.severity == Severity::Warning) {
+                    if warned_by.is_empty() {
+                        warned_by.clone_from(&policy);
+                    }
                     warnings.push(warning_line(f));
                 }
                 if !errors.is_empty() {
