@@ -44,6 +44,9 @@
 //! Run without `--bench` (as `cargo test --benches` does), it only checks the
 //! bodies and the expected decisions in-process.
 
+#[path = "../tests/common/admission.rs"]
+mod admission;
+
 use std::cell::{Cell, RefCell};
 use std::ffi::OsString;
 use std::hint::black_box;
@@ -68,7 +71,7 @@ use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, ServerName};
 use sandbox_lint::linter::Linter;
 use sandbox_lint::webhook::review;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
@@ -273,7 +276,8 @@ impl Mix {
         let mut cases = Vec::new();
         for (name, file, kind, weight) in sources {
             let object = document(file, kind);
-            let body = serde_json::to_vec(&admission_review(UID_TEMPLATE, &object)).unwrap();
+            let body =
+                serde_json::to_vec(&admission::create_review(UID_TEMPLATE, &object)).unwrap();
             let uid_at = find(&body, UID_TEMPLATE.as_bytes())
                 .unwrap_or_else(|| panic!("{name}: uid not in the body"))
                 + UID_TEMPLATE.len()
@@ -334,34 +338,6 @@ fn document(file: &str, kind: &str) -> Value {
         .map(|d| d.to_json())
         .find(|d| d["kind"] == kind)
         .unwrap_or_else(|| panic!("{file}: no {kind}"))
-}
-
-/// A `CREATE` AdmissionReview v1 for `object`, as the API server sends it.
-fn admission_review(uid: &str, object: &Value) -> Value {
-    let api_version = object["apiVersion"].as_str().unwrap_or("v1");
-    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
-    let kind = object["kind"].as_str().unwrap_or("");
-    let gvk = json!({"group": group, "version": version, "kind": kind});
-    let gvr = json!({"group": group, "version": version, "resource": format!("{}s", kind.to_lowercase())});
-    json!({
-        "apiVersion": "admission.k8s.io/v1",
-        "kind": "AdmissionReview",
-        "request": {
-            "uid": uid,
-            "kind": gvk,
-            "resource": gvr,
-            "requestKind": gvk,
-            "requestResource": gvr,
-            "name": object["metadata"]["name"],
-            "namespace": object["metadata"]["namespace"],
-            "operation": "CREATE",
-            "userInfo": {"username": "system:serviceaccount:workflows:dispatcher", "groups": ["system:serviceaccounts", "system:authenticated"]},
-            "object": object,
-            "oldObject": null,
-            "dryRun": false,
-            "options": {"apiVersion": "meta.k8s.io/v1", "kind": "CreateOptions"}
-        }
-    })
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

@@ -646,16 +646,7 @@ pub fn lint_loaded(linter: &Linter, source: &SourceFile, loaded: &LoadedFile) ->
 fn diagnostic_findings(linter: &Linter, source: &SourceFile, loaded: &LoadedFile) -> Vec<Finding> {
     let mut findings = Vec::new();
     for d in &loaded.diagnostics {
-        let report = Report {
-            pointer: match &d.at {
-                At::Pointer { pointer, .. } | At::Key { pointer, .. } => pointer.clone(),
-                At::Span(_) => Default::default(),
-            },
-            message: d.message.clone(),
-            help: d.help.clone(),
-            ..Report::default()
-        };
-        let Some(mut f) = linter.primary().stamp(d.rule, report, d.object.clone()) else {
+        let Some(mut f) = linter.diagnostic_finding(d) else {
             continue;
         };
         let span = match &d.at {

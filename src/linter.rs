@@ -270,6 +270,22 @@ impl Linter {
         })
     }
 
+    /// A loader diagnostic (unknown field, unreadable document) as a finding of
+    /// the first policy, not yet located in a file; `None` when that rule is off.
+    pub fn diagnostic_finding(&self, d: &crate::load::Diagnostic) -> Option<Finding> {
+        use crate::load::At;
+        let report = Report {
+            pointer: match &d.at {
+                At::Pointer { pointer, .. } | At::Key { pointer, .. } => pointer.clone(),
+                At::Span(_) => Default::default(),
+            },
+            message: d.message.clone(),
+            help: d.help.clone(),
+            ..Report::default()
+        };
+        self.primary().stamp(d.rule, report, d.object.clone())
+    }
+
     /// Lints one object with every policy that selects it. When several
     /// policies report the same rule at the same place, the most severe wins.
     pub fn lint_resource(&self, resource: &Resource) -> Vec<Finding> {

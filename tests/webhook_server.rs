@@ -10,6 +10,8 @@
 
 mod common;
 
+use common::admission::create_review as review;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::net::SocketAddr;
@@ -223,35 +225,6 @@ fn service() -> Value {
         "kind": "Service",
         "metadata": {"name": "runner", "namespace": "workflows"},
         "spec": {"selector": {"app": "workflow-runner"}, "ports": [{"port": 80}]}
-    })
-}
-
-/// An AdmissionReview v1 `CREATE` request for `object`, as the API server sends it.
-fn review(uid: &str, object: &Value) -> Value {
-    let api_version = object["apiVersion"].as_str().unwrap_or("v1");
-    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
-    let kind = object["kind"].as_str().unwrap_or("");
-    let resource = format!("{}s", kind.to_lowercase());
-    let gvk = json!({"group": group, "version": version, "kind": kind});
-    let gvr = json!({"group": group, "version": version, "resource": resource});
-    json!({
-        "apiVersion": "admission.k8s.io/v1",
-        "kind": "AdmissionReview",
-        "request": {
-            "uid": uid,
-            "kind": gvk,
-            "resource": gvr,
-            "requestKind": gvk,
-            "requestResource": gvr,
-            "name": object["metadata"]["name"],
-            "namespace": object["metadata"]["namespace"],
-            "operation": "CREATE",
-            "userInfo": {"username": "system:serviceaccount:workflows:dispatcher", "groups": ["system:serviceaccounts"]},
-            "object": object,
-            "oldObject": null,
-            "dryRun": false,
-            "options": {"apiVersion": "meta.k8s.io/v1", "kind": "CreateOptions"}
-        }
     })
 }
 

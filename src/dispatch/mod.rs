@@ -24,13 +24,12 @@ pub fn verify(linter: &Linter, pod: &Pod) -> Result<Vec<Finding>, Refused> {
     })?;
     let loaded = crate::load::load_node(node);
     let mut findings: Vec<Finding> = Vec::new();
-    for d in &loaded.diagnostics {
-        let report = crate::rule::Report {
-            message: d.message.clone(),
-            ..Default::default()
-        };
-        findings.extend(linter.primary().stamp(d.rule, report, d.object.clone()));
-    }
+    findings.extend(
+        loaded
+            .diagnostics
+            .iter()
+            .filter_map(|d| linter.diagnostic_finding(d)),
+    );
     for doc in &loaded.docs {
         for r in &doc.resources {
             findings.extend(linter.lint_resource(r));
@@ -41,14 +40,7 @@ pub fn verify(linter: &Linter, pod: &Pod) -> Result<Vec<Finding>, Refused> {
         let lines: Vec<String> = findings
             .iter()
             .filter(|f| f.severity == Severity::Error)
-            .map(|f| {
-                format!(
-                    "{} {}: {}",
-                    f.code,
-                    crate::webhook::review::field_path(&f.pointer),
-                    f.message
-                )
-            })
+            .map(crate::webhook::review::finding_line)
             .collect();
         return Err(Refused {
             message: format!(

@@ -27,7 +27,6 @@ use crate::load;
 use crate::pointer::Pointer;
 use crate::policy::Mode;
 use crate::resource::Object;
-use crate::rule::Report;
 use crate::rules::input;
 use crate::yaml::Node;
 
@@ -242,20 +241,11 @@ fn judge(linter: &Linter, object: Node, mut out: Outcome) -> Outcome {
     // apiVersion) are the first policy's, as in the CLI.
     let mut by_policy: Vec<(String, Mode, Vec<Finding>)> = Vec::new();
     let first = linter.policies().next();
-    let mut input_findings = Vec::new();
-    for d in &loaded.diagnostics {
-        let report = Report {
-            pointer: match &d.at {
-                load::At::Pointer { pointer, .. } | load::At::Key { pointer, .. } => {
-                    pointer.clone()
-                }
-                load::At::Span(_) => Pointer::root(),
-            },
-            message: d.message.clone(),
-            ..Report::default()
-        };
-        input_findings.extend(linter.primary().stamp(d.rule, report, d.object.clone()));
-    }
+    let input_findings: Vec<Finding> = loaded
+        .diagnostics
+        .iter()
+        .filter_map(|d| linter.diagnostic_finding(d))
+        .collect();
     if let Some(p) = first {
         by_policy.push((p.name.clone(), p.mode, input_findings));
     }
@@ -308,11 +298,7 @@ fn decide(mut out: Outcome, object: &str, by_policy: Vec<(String, Mode, Vec<Find
                 if !active.is_empty() && audited_by.is_empty() {
                     audited_by.clone_from(&policy);
                 }
-                audit.extend(
-                    active
-                        .iter()
-                        .map(|f| format!("{} {}: {}", f.code, field_path(&f.pointer), f.message)),
-                );
+                audit.extend(active.iter().map(finding_line));
             }
         }
     }
@@ -370,13 +356,7 @@ fn denial_message(object: &str, denials: &[(String, Vec<Finding>)]) -> String {
         seen.push(key);
         unique += 1;
         if listed < MAX_LISTED && m.len() < MAX_MESSAGE_CHARS - 400 {
-            let _ = write!(
-                m,
-                "\n- {} {}: {}",
-                f.code,
-                field_path(&f.pointer),
-                f.message
-            );
+            let _ = write!(m, "\n- {}", finding_line(f));
             listed += 1;
         }
     }
@@ -393,12 +373,7 @@ fn denial_message(object: &str, denials: &[(String, Vec<Finding>)]) -> String {
 
 /// `sandbox-lint CODE path: message`, cut to what the API server keeps.
 fn warning_line(f: &Finding) -> String {
-    let mut w = format!(
-        "sandbox-lint {} {}: {}",
-        f.code,
-        field_path(&f.pointer),
-        f.message
-    );
+    let mut w = format!("sandbox-lint {}", finding_line(f));
     truncate(&mut w, MAX_WARNING_CHARS);
     w
 }
@@ -435,6 +410,12 @@ fn truncate(s: &mut String, max: usize) {
     }
     s.truncate(end);
     s.push('…');
+}
+
+/// `CODE field.path: message`, how a finding reads in denials, warnings,
+/// audit annotations and the dispatcher's refusals.
+pub fn finding_line(f: &Finding) -> String {
+    format!("{} {}: {}", f.code, field_path(&f.pointer), f.message)
 }
 
 /// A JSON Pointer as the field path users know: `spec.containers[0].image`.

@@ -2,5 +2,6 @@
 //! `mod common;`. Every file uses only a part of them, hence `dead_code`.
 #![allow(dead_code)]
 
+pub mod admission;
 pub mod apiserver;
 pub mod https;
