@@ -599,3 +599,199 @@ fn cli_runs_the_seeds_scenario_and_exits_with_its_code() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Cancelling the run (what Ctrl-C does in the CLI) kills the sandbox at
+/// once, cleans everything up and reports Interrupted, not DeadlineExceeded.
+#[test]
+fn cancel_kills_the_sandbox_and_reports_interrupted() {
+    let f = Fixture::new();
+    let p = pod(&["sh", "-c", "sleep 60"], |_| {});
+    let mut run = f.local(p);
+    let cancel = tokio_util::sync::CancellationToken::new();
+    run.cancel = Some(cancel.clone());
+    let record = run.on_start.take().unwrap();
+    run.on_start = Some(Arc::new(move |s: &gvisor::Started| {
+        record(s);
+        let cancel = cancel.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(500));
+            cancel.cancel();
+        });
+    }));
+    let r = f.run(&run);
+    assert_eq!(r.reason, Reason::Interrupted, "{}", r.stderr_text());
+    assert!(r.duration < Duration::from_secs(10), "{:?}", r.duration);
+    assert_ne!(r.exit_code, Some(0));
+}
+
+/// A private TMPDIR for one CLI run: the CLI's work directory and its runs'
+/// temporary directories (with their runsc state roots) all go there.
+fn private_tmp() -> tempfile::TempDir {
+    require_runsc();
+    tempfile::tempdir().unwrap()
+}
+
+/// Nothing of the CLI's runs is left in `tmp`: no directory, no runsc
+/// process using a state root there, no cgroup of theirs.
+fn assert_tmp_clean(tmp: &Path, ids: &[String]) {
+    let left: Vec<_> = fs::read_dir(tmp)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "left in TMPDIR: {left:?}");
+    for id in ids {
+        let root = tmp.join(format!("sandbox-lint-{id}/state"));
+        assert_eq!(gvisor::processes_using_root(&root), Vec::<u32>::new());
+        let found = find_dir(
+            Path::new("/sys/fs/cgroup"),
+            &format!("sandbox-lint-{id}"),
+            5,
+        );
+        assert!(found.is_empty(), "cgroups left: {found:?}");
+    }
+}
+
+/// `dispatch batch --backend gvisor`: the seeds' runner scenario succeeds, a
+/// workload exiting 3 fails, a request over the memory bound and a request
+/// with an unknown field are not run (and stop nothing else); the summary
+/// counts them, the exit code is 1, and nothing is left behind.
+#[test]
+fn cli_batch_runs_every_request_and_summarises() {
+    let tmp = private_tmp();
+    let req = tempfile::tempdir().unwrap();
+    let runner = manifest_dir().join("testdata/dispatch/runner");
+    let write = |file: &str, body: &str| {
+        let path = req.path().join(file);
+        fs::write(
+            &path,
+            format!("image: python:3.12\ndeadlineSeconds: 60\n{body}"),
+        )
+        .unwrap();
+        path
+    };
+    let files = [
+        write(
+            "ok.yaml",
+            &format!(
+                "name: ok\nworkspace: {}\ncommand: [/usr/bin/python3, /work/main.py]\nresources: {{memory: 512Mi}}\n",
+                runner.display()
+            ),
+        ),
+        write("three.yaml", "name: three\ncommand: [sh, -c, 'exit 3']\n"),
+        write(
+            "greedy.yaml",
+            "name: greedy\ncommand: ['true']\nresources: {memory: 64Gi}\n",
+        ),
+        write("typo.yaml", "name: typo\ncommand: ['true']\nimagee: x\n"),
+    ];
+    let out = Command::new(env!("CARGO_BIN_EXE_sandbox-lint"))
+        .args([
+            "dispatch",
+            "batch",
+            "--backend",
+            "gvisor",
+            "--concurrency",
+            "2",
+        ])
+        .args(&files)
+        .env("TMPDIR", tmp.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stdout.contains("\"passed\": 5, \"failed\": 0"),
+        "{stdout}\n{stderr}"
+    );
+    assert_eq!(
+        stdout.lines().last(),
+        Some("4 runs: 1 succeeded, 1 failed, 0 interrupted, 2 not run"),
+        "{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let name = |i: usize| files[i].display().to_string();
+    assert!(
+        stderr.contains(&format!("{}: exit code 3", name(1))),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "{}: not run: run request refused: memory",
+            name(2)
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{}: not run:", name(3))) && stderr.contains("imagee"),
+        "{stderr}"
+    );
+    assert_tmp_clean(tmp.path(), &[]);
+}
+
+/// Ctrl-C (SIGINT to the CLI) while `dispatch run --backend gvisor` waits for
+/// its sandbox: the sandbox is killed and removed with its temporary
+/// directories and cgroups, the run is reported Interrupted, exit code 130.
+#[test]
+fn cli_ctrl_c_kills_the_sandbox_and_cleans_up() {
+    let tmp = private_tmp();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox-lint"))
+        .args([
+            "dispatch",
+            "run",
+            "--backend",
+            "gvisor",
+            "--image",
+            "python:3.12",
+            "--deadline",
+            "60",
+            "--",
+            "sh",
+            "-c",
+            "sleep 60",
+        ])
+        .env("TMPDIR", tmp.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the sandbox's processes run.
+    let started = std::time::Instant::now();
+    let id = loop {
+        let running = fs::read_dir(tmp.path()).unwrap().find_map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            let id = name.strip_prefix("sandbox-lint-")?.to_string();
+            let root = tmp.path().join(&name).join("state");
+            (!id.starts_with("work-") && !gvisor::processes_using_root(&root).is_empty())
+                .then_some(id)
+        });
+        if let Some(id) = running {
+            break id;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the sandbox never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    let status = Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", child.id())])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let waited = std::time::Instant::now();
+    let code = child.wait().unwrap().code();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(
+        waited.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        waited.elapsed()
+    );
+    assert!(
+        stderr.contains(&format!("gvisor {id}: Interrupted")),
+        "{stderr}"
+    );
+    assert_tmp_clean(tmp.path(), &[id]);
+}

@@ -241,3 +241,187 @@ async fn cli_exits_with_the_workload_exit_code() {
     );
     assert!(gone(&server, &name).await);
 }
+
+/// Sends SIGINT to `pid`, as Ctrl-C in a terminal does (the shell's `kill`).
+fn interrupt(pid: u32) {
+    let status = std::process::Command::new("sh")
+        .args(["-c", &format!("kill -INT {pid}")])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Names of the pods in `workflows` whose name starts with `prefix`, with
+/// whether each has ended (phase Succeeded or Failed).
+async fn pods_named(server: &ApiServer, prefix: &str) -> Vec<(String, bool)> {
+    let pods = Api::<Pod>::namespaced(server.client.clone(), "workflows");
+    let list = pods.list(&Default::default()).await.unwrap();
+    list.items
+        .into_iter()
+        .filter_map(|p| {
+            let name = p.metadata.name.clone()?;
+            let ended = p
+                .status
+                .and_then(|s| s.phase)
+                .is_some_and(|ph| ph == "Succeeded" || ph == "Failed");
+            name.starts_with(prefix).then_some((name, ended))
+        })
+        .collect()
+}
+
+fn write_request(dir: &std::path::Path, file: &str, name: &str, extra: &str) -> std::path::PathBuf {
+    let path = dir.join(file);
+    std::fs::write(
+        &path,
+        format!(
+            "name: {name}\nimage: {IMAGE}\ncommand: [python3, /work/main.py]\nfiles: {{main.py: main.py}}\ndeadlineSeconds: 60\n{extra}"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// A cancelled run (`KubeOptions::cancel`, what Ctrl-C does in the CLI) that
+/// has not created anything yet creates nothing and reports `Interrupted`.
+#[tokio::test(flavor = "multi_thread")]
+async fn cancelled_before_creation_creates_nothing() {
+    let server = cluster().await;
+    let p = pod(request(60));
+    let name = p.metadata.name.clone().unwrap();
+    let opts = quiet();
+    opts.cancel.cancel();
+    let outcome = run(server.client.clone(), p, &files(), &opts)
+        .await
+        .unwrap();
+    assert_eq!(
+        (outcome.exit_code, outcome.reason.as_str()),
+        (None, "Interrupted")
+    );
+    assert!(gone(&server, &name).await);
+    assert!(pods_named(&server, "candidate-").await.is_empty());
+}
+
+/// Ctrl-C (SIGINT) while `dispatch run` waits for its pod: the pod and its
+/// ConfigMap are deleted, the run is reported `Interrupted`, and the CLI exits
+/// 130 (128 + SIGINT, as a shell reports an interrupted command).
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_deletes_the_pod_and_its_config_map() {
+    let server = cluster().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("main.py"), "print('hi')\n").unwrap();
+    let request = write_request(dir.path(), "run.yaml", "sigint", "");
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_sandbox-lint"))
+        .args(["dispatch", "run"])
+        .arg(&request)
+        .env("KUBECONFIG", server.kubeconfig_path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until both the pod and its ConfigMap exist, and the pod runs.
+    let maps = Api::<ConfigMap>::namespaced(server.client.clone(), "workflows");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let name = loop {
+        if let Some((name, _)) = pods_named(&server, "sigint-").await.pop()
+            && maps
+                .get_opt(&format!("{name}-work"))
+                .await
+                .unwrap()
+                .is_some()
+        {
+            break name;
+        }
+        assert!(Instant::now() < deadline, "the CLI created no pod");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    server
+        .play_kubelet("workflows", &name, "node-1", None)
+        .await;
+    interrupt(child.id().unwrap());
+    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("the CLI did not stop after SIGINT")
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "pod workflows/{name}: Interrupted (exit code none)"
+        )),
+        "{stderr}"
+    );
+    assert!(gone(&server, &name).await, "left behind after Ctrl-C");
+}
+
+/// `dispatch batch --concurrency 2` over five requests: never more than two
+/// pods exist at once, and two do (the test, playing the kubelet, ends a pod
+/// only once two are running); a request over the policy's CPU bound is not
+/// run and does not stop the others; the summary counts each outcome and the
+/// exit code is 1 because one run failed.
+#[tokio::test(flavor = "multi_thread")]
+async fn batch_runs_at_most_concurrency_pods_and_summarises() {
+    let server = cluster().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("main.py"), "print('hi')\n").unwrap();
+    let mut requests: Vec<_> = (1..=4)
+        .map(|i| write_request(dir.path(), &format!("r{i}.yaml"), "batch", ""))
+        .collect();
+    requests.push(write_request(
+        dir.path(),
+        "greedy.yaml",
+        "greedy",
+        "resources: {cpu: '64'}\n",
+    ));
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_sandbox-lint"))
+        .args(["dispatch", "batch", "--concurrency", "2"])
+        .args(&requests)
+        .env("KUBECONFIG", server.kubeconfig_path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let (mut ended, mut most) = (0, 0);
+    while ended < 4 {
+        let pods = pods_named(&server, "batch-").await;
+        assert!(pods.len() <= 2, "more than 2 pods at once: {pods:?}");
+        most = most.max(pods.len());
+        let running: Vec<&String> = pods.iter().filter(|(_, e)| !e).map(|(n, _)| n).collect();
+        if running.len() == 2.min(4 - ended) {
+            let exit = if ended == 3 {
+                Exit::error(5)
+            } else {
+                Exit::completed()
+            };
+            server
+                .play_kubelet("workflows", running[0], "node-1", Some(&exit))
+                .await;
+            ended += 1;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "batch stalled after {ended} runs"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("the batch did not finish")
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(most, 2, "the runs never overlapped");
+    assert_eq!(
+        stdout.trim(),
+        "5 runs: 3 succeeded, 1 failed, 0 interrupted, 1 not run",
+        "{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let greedy = requests[4].display().to_string();
+    assert!(
+        stderr.contains(&format!("{greedy}: not run:")) && stderr.contains("cpu"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("exit code 5"), "{stderr}");
+    assert!(pods_named(&server, "batch-").await.is_empty());
+}

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use miette::IntoDiagnostic;
+use tokio_util::sync::CancellationToken;
 
 use crate::dispatch::pod::{Bounds, RunRequest, build_pod};
 use crate::dispatch::{self, kube as kube_backend};
@@ -174,24 +175,67 @@ fn run_one(args: RunArgs) -> miette::Result<ExitCode> {
     }
     let linter = Arc::new(super::check::load_policies(&args.common.policies)?);
     let runtime = runtime()?;
-    let code = runtime.block_on(launch(&linter, &req, &args.common, None))?;
-    Ok(ExitCode::from(
-        u8::try_from(code.clamp(0, 255)).unwrap_or(1),
-    ))
+    let common = Arc::new(args.common);
+    let ended = runtime.block_on(async {
+        let cancel = CancellationToken::new();
+        on_ctrl_c(cancel.clone(), None);
+        launch(linter, &req, common, None, cancel).await
+    })?;
+    Ok(ended.exit_code())
 }
 
-/// Builds, verifies and (unless `print_pod`) runs one request; the workload's exit code.
+/// How a launched run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    /// The workload's exit code (124 when it has none: killed at the deadline).
+    Exit(i32),
+    /// Stopped by Ctrl-C; cleaned up.
+    Interrupted,
+}
+
+impl Ended {
+    /// The process exit code: the workload's, or 130 (128 + SIGINT, as shells
+    /// report an interrupted command).
+    fn exit_code(self) -> ExitCode {
+        match self {
+            Ended::Exit(code) => ExitCode::from(u8::try_from(code.clamp(0, 255)).unwrap_or(1)),
+            Ended::Interrupted => ExitCode::from(130),
+        }
+    }
+}
+
+/// On the first Ctrl-C: cancel (runs stop and clean up; `semaphore`, when
+/// given, is closed so that nothing new starts). On the second: exit now.
+fn on_ctrl_c(cancel: CancellationToken, semaphore: Option<Arc<tokio::sync::Semaphore>>) {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        eprintln!("interrupted: stopping and cleaning up (Ctrl-C again to exit at once)");
+        cancel.cancel();
+        if let Some(s) = semaphore {
+            s.close();
+        }
+        if tokio::signal::ctrl_c().await.is_ok() {
+            std::process::exit(130);
+        }
+    });
+}
+
+/// Builds, verifies and (unless `print_pod`) runs one request.
 async fn launch(
-    linter: &crate::linter::Linter,
+    linter: Arc<crate::linter::Linter>,
     req: &RunRequest,
-    common: &Common,
-    label: Option<&str>,
-) -> miette::Result<i32> {
-    let pod = build_pod(req, &Bounds::from_linter(linter), &dispatch::suffix())
+    common: Arc<Common>,
+    label: Option<String>,
+    cancel: CancellationToken,
+) -> miette::Result<Ended> {
+    let pod = build_pod(req, &Bounds::from_linter(&linter), &dispatch::suffix())
         .map_err(|e| miette::miette!("{e}"))?;
-    let warnings = dispatch::verify(linter, &pod).map_err(|e| miette::miette!("{e}"))?;
+    let warnings = dispatch::verify(&linter, &pod).map_err(|e| miette::miette!("{e}"))?;
+    let prefix = label.as_ref().map(|l| format!("{l}: ")).unwrap_or_default();
     for f in &warnings {
-        eprintln!("warning: {} {}", f.code, f.message);
+        eprintln!("{prefix}warning: {} {}", f.code, f.message);
     }
     if common.print_pod {
         use std::io::Write as _;
@@ -201,11 +245,16 @@ async fn launch(
             "{}",
             serde_json::to_string_pretty(&pod).into_diagnostic()?
         );
-        return Ok(0);
+        return Ok(Ended::Exit(0));
     }
     let files = workspace_files(req)?;
     match common.backend {
-        Backend::Gvisor => run_local(pod, &files, common, label),
+        // runsc is waited for by polling: off the async workers.
+        Backend::Gvisor => {
+            tokio::task::spawn_blocking(move || run_local(pod, &files, &common, &prefix, cancel))
+                .await
+                .map_err(|e| miette::miette!("the local run failed: {e}"))?
+        }
         Backend::Kube => {
             let client = ::kube::Client::try_default()
                 .await
@@ -213,14 +262,14 @@ async fn launch(
             let opts = kube_backend::KubeOptions {
                 keep: common.keep,
                 stream_logs: label.is_none(),
+                cancel,
                 ..Default::default()
             };
             let outcome = kube_backend::run(client, pod, &files, &opts)
                 .await
                 .map_err(|e| miette::miette!("{e}"))?;
             eprintln!(
-                "{}pod {}/{}: {} (exit code {})",
-                label.map(|l| format!("{l}: ")).unwrap_or_default(),
+                "{prefix}pod {}/{}: {} (exit code {})",
                 outcome.namespace,
                 outcome.pod,
                 outcome.reason,
@@ -228,7 +277,11 @@ async fn launch(
                     .exit_code
                     .map_or_else(|| "none".to_string(), |c| c.to_string())
             );
-            Ok(outcome.exit_code.unwrap_or(124))
+            Ok(if outcome.reason == kube_backend::INTERRUPTED {
+                Ended::Interrupted
+            } else {
+                Ended::Exit(outcome.exit_code.unwrap_or(124))
+            })
         }
     }
 }
@@ -240,56 +293,72 @@ fn runtime() -> miette::Result<tokio::runtime::Runtime> {
         .map_err(|e| miette::miette!("cannot start the async runtime: {e}"))
 }
 
+/// Runs every request, at most `--concurrency` at once. A request that cannot
+/// be read or is refused does not stop the others; it counts as not run. The
+/// summary line goes to stdout, per-run lines to stderr. Exit: 0 when every
+/// run exited 0, 130 when interrupted, 1 otherwise.
 fn batch(args: BatchArgs) -> miette::Result<ExitCode> {
     let linter = Arc::new(super::check::load_policies(&args.common.policies)?);
-    let requests: Vec<(PathBuf, RunRequest)> = args
-        .requests
-        .iter()
-        .map(|p| load_request(p).map(|r| (p.clone(), r)))
-        .collect::<miette::Result<_>>()?;
     let runtime = runtime()?;
     let common = Arc::new(args.common);
     let limit = Arc::new(tokio::sync::Semaphore::new(args.concurrency.max(1)));
-    let results: Vec<(PathBuf, Result<i32, String>)> = runtime.block_on(async {
+    let cancel = CancellationToken::new();
+    let results: Vec<(PathBuf, Result<Ended, String>)> = runtime.block_on(async {
+        on_ctrl_c(cancel.clone(), Some(limit.clone()));
         let mut tasks = Vec::new();
-        for (path, req) in requests {
-            let (linter, common, limit) = (linter.clone(), common.clone(), limit.clone());
-            tasks.push(tokio::spawn(async move {
-                let _permit = limit.acquire_owned().await;
-                let label = path.display().to_string();
-                let r = launch(&linter, &req, &common, Some(&label))
+        for path in args.requests {
+            let (linter, common, limit, cancel) = (
+                linter.clone(),
+                common.clone(),
+                limit.clone(),
+                cancel.clone(),
+            );
+            let label = path.display().to_string();
+            let task = tokio::spawn(async move {
+                let req = load_request(Path::new(&label)).map_err(|e| e.to_string())?;
+                let Ok(_permit) = limit.acquire_owned().await else {
+                    return Err("not started (interrupted)".to_string());
+                };
+                if cancel.is_cancelled() {
+                    return Err("not started (interrupted)".to_string());
+                }
+                launch(linter, &req, common, Some(label), cancel)
                     .await
-                    .map_err(|e| e.to_string());
-                (path, r)
-            }));
+                    .map_err(|e| e.to_string())
+            });
+            tasks.push((path, task));
         }
         let mut out = Vec::new();
-        for t in tasks {
-            if let Ok(r) = t.await {
-                out.push(r);
-            }
+        for (path, task) in tasks {
+            let r = task
+                .await
+                .unwrap_or_else(|e| Err(format!("the run failed: {e}")));
+            out.push((path, r));
         }
         out
     });
-    let (mut ok, mut failed, mut errors) = (0, 0, 0);
+    let (mut ok, mut failed, mut interrupted, mut not_run) = (0, 0, 0, 0);
     for (path, r) in &results {
         match r {
-            Ok(0) => ok += 1,
-            Ok(code) => {
+            Ok(Ended::Exit(0)) => ok += 1,
+            Ok(Ended::Exit(code)) => {
                 failed += 1;
                 eprintln!("{}: exit code {code}", path.display());
             }
+            Ok(Ended::Interrupted) => interrupted += 1,
             Err(e) => {
-                errors += 1;
-                eprintln!("{}: {e}", path.display());
+                not_run += 1;
+                eprintln!("{}: not run: {e}", path.display());
             }
         }
     }
     println!(
-        "{} runs: {ok} succeeded, {failed} failed, {errors} not run",
+        "{} runs: {ok} succeeded, {failed} failed, {interrupted} interrupted, {not_run} not run",
         results.len()
     );
-    Ok(if failed + errors == 0 {
+    Ok(if cancel.is_cancelled() {
+        ExitCode::from(130)
+    } else if failed + not_run == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -301,8 +370,9 @@ fn run_local(
     pod: k8s_openapi::api::core::v1::Pod,
     files: &BTreeMap<String, Vec<u8>>,
     common: &Common,
-    label: Option<&str>,
-) -> miette::Result<i32> {
+    prefix: &str,
+    cancel: CancellationToken,
+) -> miette::Result<Ended> {
     use crate::dispatch::gvisor;
     use std::io::Write as _;
     let work = std::env::temp_dir().join(format!("sandbox-lint-work-{}", dispatch::suffix()));
@@ -317,6 +387,7 @@ fn run_local(
         std::fs::create_dir_all(&work).into_diagnostic()?;
         let mut local = gvisor::LocalRun::new(pod, &work);
         local.rootfs = common.rootfs.clone();
+        local.cancel = Some(cancel);
         for s in &common.secret_files {
             let (key, path) = s
                 .split_once('=')
@@ -332,15 +403,18 @@ fn run_local(
         let _ = std::io::stdout().write_all(&r.stdout);
         let _ = std::io::stderr().write_all(&r.stderr);
         eprintln!(
-            "{}gvisor {}: {:?} (exit code {}) in {:.1} s",
-            label.map(|l| format!("{l}: ")).unwrap_or_default(),
+            "{prefix}gvisor {}: {} (exit code {}) in {:.1} s",
             r.id,
             r.reason,
             r.exit_code
                 .map_or_else(|| "none".to_string(), |c| c.to_string()),
             r.duration.as_secs_f64()
         );
-        Ok(r.exit_code.unwrap_or(124))
+        Ok(if r.reason == gvisor::Reason::Interrupted {
+            Ended::Interrupted
+        } else {
+            Ended::Exit(r.exit_code.unwrap_or(124))
+        })
     })();
     let _ = std::fs::remove_dir_all(&work);
     result

@@ -97,8 +97,9 @@
 //!
 //! A guard owns everything a run creates (the `runsc run` child, the
 //! container's state, the cgroups, the temporary directory) and releases it on
-//! every path: success, error, deadline and panic (its `Drop`). It kills the
-//! container if it still runs, `runsc delete --force`s any state left, waits
+//! every path: success, error, deadline, cancellation ([`LocalRun::cancel`])
+//! and panic (its `Drop`). It kills the container if it still runs,
+//! `runsc delete --force`s any state left, waits
 //! until no process of the sandbox is left (the memory cgroup's `cgroup.procs`
 //! and a `/proc` scan for the state root; a process still there after 5 s is
 //! sent SIGKILL with `kill(1)`), removes the cgroups and the temporary
@@ -131,6 +132,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use k8s_openapi::api::core::v1::{Container, Pod, PodSecurityContext, SecurityContext};
 use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
 
 use crate::quantity::Quantity;
 
@@ -203,6 +205,9 @@ pub struct LocalRun {
     /// runs, so it should return quickly. A panic in it is a panic of [`run`]:
     /// the sandbox is cleaned up.
     pub on_start: Option<StartHook>,
+    /// When cancelled (the CLI does so on Ctrl-C), the sandbox is killed as
+    /// at the deadline, cleaned up, and the result says [`Reason::Interrupted`].
+    pub cancel: Option<CancellationToken>,
 }
 
 impl fmt::Debug for LocalRun {
@@ -249,6 +254,7 @@ impl LocalRun {
             ignore_cgroups: false,
             debug_log: None,
             on_start: None,
+            cancel: None,
         }
     }
 
@@ -287,6 +293,8 @@ pub enum Reason {
     OOMKilled,
     /// Still running at `activeDeadlineSeconds`; killed.
     DeadlineExceeded,
+    /// Stopped because [`LocalRun::cancel`] was cancelled (Ctrl-C); killed.
+    Interrupted,
 }
 
 impl fmt::Display for Reason {
@@ -296,6 +304,7 @@ impl fmt::Display for Reason {
             Reason::Error => "Error",
             Reason::OOMKilled => "OOMKilled",
             Reason::DeadlineExceeded => "DeadlineExceeded",
+            Reason::Interrupted => "Interrupted",
         })
     }
 }
@@ -1613,14 +1622,20 @@ pub fn run(cfg: &LocalRun) -> Result<RunResult, Error> {
     let deadline_at = started + Duration::from_secs(workload.deadline);
     let mut killed_at: Option<Instant> = None;
     let mut forced = false;
+    let mut interrupted = false;
     let status = loop {
         let child = sandbox.child.as_mut().expect("spawned");
         if let Some(status) = child.try_wait().map_err(io_err("waiting for runsc"))? {
             break status;
         }
         let now = Instant::now();
+        let cancelled = cfg
+            .cancel
+            .as_ref()
+            .is_some_and(CancellationToken::is_cancelled);
         match killed_at {
-            None if now >= deadline_at => {
+            None if now >= deadline_at || cancelled => {
+                interrupted = now < deadline_at;
                 killed_at = Some(now);
                 if sandbox.kill_container().is_err() {
                     forced = true;
@@ -1661,7 +1676,9 @@ pub fn run(cfg: &LocalRun) -> Result<RunResult, Error> {
     let signal = exit_code
         .filter(|c| (129..=128 + 64).contains(c))
         .map(|c| c - 128);
-    let reason = if killed_at.is_some() {
+    let reason = if interrupted {
+        Reason::Interrupted
+    } else if killed_at.is_some() {
         Reason::DeadlineExceeded
     } else if oom_kills > 0 && exit_code != Some(0) {
         Reason::OOMKilled

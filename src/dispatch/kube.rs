@@ -13,6 +13,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::api::{Api, DeleteParams, LogParams, PostParams};
 use kube::runtime::wait::await_condition;
 use kube::{Client, ResourceExt};
+use tokio_util::sync::CancellationToken;
 
 /// The API server refuses objects over about 1 MiB; the workspace must fit in one ConfigMap.
 pub const MAX_WORKSPACE_BYTES: usize = 1000 * 1024;
@@ -22,7 +23,7 @@ pub const MAX_WORKSPACE_BYTES: usize = 1000 * 1024;
 pub struct RunOutcome {
     /// The container's exit code (None when it never terminated).
     pub exit_code: Option<i32>,
-    /// `Completed`, `Error`, `OOMKilled`, `DeadlineExceeded`, ...
+    /// `Completed`, `Error`, `OOMKilled`, `DeadlineExceeded`, `Interrupted`, ...
     pub reason: String,
     pub pod: String,
     pub namespace: String,
@@ -37,6 +38,10 @@ pub struct KubeOptions {
     pub grace: Duration,
     /// Stream the container's logs to stdout/stderr while it runs.
     pub stream_logs: bool,
+    /// Cancelled (the CLI does so on Ctrl-C): stop waiting, clean up (unless
+    /// `keep`) and report the reason `Interrupted`. Nothing new is created
+    /// once it is cancelled.
+    pub cancel: CancellationToken,
 }
 
 impl Default for KubeOptions {
@@ -45,6 +50,7 @@ impl Default for KubeOptions {
             keep: false,
             grace: Duration::from_secs(30),
             stream_logs: true,
+            cancel: CancellationToken::new(),
         }
     }
 }
@@ -133,8 +139,11 @@ pub fn mount_items(pod: &mut Pod, files: &BTreeMap<String, Vec<u8>>) {
     }
 }
 
+/// The reason of a run stopped by [`KubeOptions::cancel`].
+pub const INTERRUPTED: &str = "Interrupted";
+
 /// Runs a verified pod to completion. Cleanup (unless `keep`) happens on
-/// success, failure, timeout and Ctrl-C.
+/// success, failure, timeout and cancellation.
 pub async fn run(
     client: Client,
     pod: Pod,
@@ -149,30 +158,46 @@ pub async fn run(
     let mut cm = workspace_config_map(&cm_name, &namespace, files)?;
     let mut pod = pod;
     mount_items(&mut pod, files);
+    let interrupted = || RunOutcome {
+        exit_code: None,
+        reason: INTERRUPTED.into(),
+        pod: name.clone(),
+        namespace: namespace.clone(),
+    };
 
     // Admission (our webhook included) judges the pod before anything exists.
     let dry = PostParams {
         dry_run: true,
         ..Default::default()
     };
-    pods.create(&dry, &pod).await.map_err(|e| match e {
-        kube::Error::Api(s) => KubeError::DryRunRefused(s.message),
-        other => KubeError::DryRunRefused(other.to_string()),
-    })?;
-    maps.create(&dry, &cm)
-        .await
-        .map_err(|e| api_error("the workspace ConfigMap (dry run)", e))?;
+    let judged = async {
+        pods.create(&dry, &pod).await.map_err(|e| match e {
+            kube::Error::Api(s) => KubeError::DryRunRefused(s.message),
+            other => KubeError::DryRunRefused(other.to_string()),
+        })?;
+        maps.create(&dry, &cm)
+            .await
+            .map_err(|e| api_error("the workspace ConfigMap (dry run)", e))
+    };
+    tokio::select! {
+        biased;
+        () = opts.cancel.cancelled() => return Ok(interrupted()),
+        r = judged => r?,
+    };
 
-    let created = pods
-        .create(&PostParams::default(), &pod)
-        .await
-        .map_err(|e| api_error("creating the pod", e))?;
+    // From here on, whatever happens, the cleanup runs. A cancellation while
+    // the pod is being created still lets the creation finish, so that the
+    // cleanup finds what exists.
     let cleanup = Cleanup {
         pods: pods.clone(),
         maps: maps.clone(),
         pod: name.clone(),
         config_map: cm_name.clone(),
         keep: opts.keep,
+    };
+    let created = match pods.create(&PostParams::default(), &pod).await {
+        Ok(p) => p,
+        Err(e) => return Err(api_error("creating the pod", e)),
     };
     cm.metadata.owner_references = Some(vec![OwnerReference {
         api_version: "v1".into(),
@@ -182,7 +207,7 @@ pub async fn run(
         controller: Some(false),
         block_owner_deletion: Some(false),
     }]);
-    let result = async {
+    let watched = async {
         maps.create(&PostParams::default(), &cm)
             .await
             .map_err(|e| api_error("creating the workspace ConfigMap", e))?;
@@ -196,13 +221,8 @@ pub async fn run(
         let logs = opts
             .stream_logs
             .then(|| tokio::spawn(stream_logs(pods.clone(), name.clone())));
-        let done = tokio::time::timeout(limit, await_condition(pods.clone(), &name, is_finished));
-        let finished = tokio::select! {
-            r = done => r,
-            _ = tokio::signal::ctrl_c() => {
-                return Err(KubeError::Api("interrupted (Ctrl-C)".into()));
-            }
-        };
+        let finished =
+            tokio::time::timeout(limit, await_condition(pods.clone(), &name, is_finished)).await;
         if let Some(l) = logs {
             l.abort();
         }
@@ -218,8 +238,12 @@ pub async fn run(
         };
         tracing::debug!(elapsed = ?started.elapsed(), "run finished");
         Ok(outcome)
-    }
-    .await;
+    };
+    let result = tokio::select! {
+        biased;
+        () = opts.cancel.cancelled() => Ok(interrupted()),
+        r = watched => r,
+    };
     cleanup.run().await;
     result
 }
@@ -302,12 +326,21 @@ impl Cleanup {
             grace_period_seconds: Some(0),
             ..Default::default()
         };
-        if let Err(e) = self.pods.delete(&self.pod, &now).await {
+        if let Err(e) = self.pods.delete(&self.pod, &now).await
+            && !is_not_found(&e)
+        {
             tracing::warn!(pod = %self.pod, error = %e, "could not delete the pod");
         }
         // The owner reference lets the garbage collector do this too; do not rely on it.
-        if let Err(e) = self.maps.delete(&self.config_map, &now).await {
+        if let Err(e) = self.maps.delete(&self.config_map, &now).await
+            && !is_not_found(&e)
+        {
             tracing::warn!(config_map = %self.config_map, error = %e, "could not delete the ConfigMap");
         }
     }
+}
+
+/// A 404: what cleanup wanted gone is gone (never created, or collected).
+fn is_not_found(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == 404)
 }
