@@ -774,11 +774,8 @@ fn cli_ctrl_c_kills_the_sandbox_and_cleans_up() {
         std::thread::sleep(Duration::from_millis(20));
     };
     std::thread::sleep(Duration::from_millis(300));
-    let status = Command::new("sh")
-        .args(["-c", &format!("kill -INT {}", child.id())])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
     let waited = std::time::Instant::now();
     let code = child.wait().unwrap().code();
     let mut stderr = String::new();

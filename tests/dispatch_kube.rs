@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use common::apiserver::{ApiServer, Exit};
+use common::kubelet::FakeKubelet;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod};
 use kube::api::Api;
 
@@ -242,13 +243,11 @@ async fn cli_exits_with_the_workload_exit_code() {
     assert!(gone(&server, &name).await);
 }
 
-/// Sends SIGINT to `pid`, as Ctrl-C in a terminal does (the shell's `kill`).
+/// Sends SIGINT to `pid`, as Ctrl-C in a terminal does.
 fn interrupt(pid: u32) {
-    let status = std::process::Command::new("sh")
-        .args(["-c", &format!("kill -INT {pid}")])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    kill(Pid::from_raw(i32::try_from(pid).unwrap()), Signal::SIGINT).unwrap();
 }
 
 /// Names of the pods in `workflows` whose name starts with `prefix`, with
@@ -424,4 +423,80 @@ async fn batch_runs_at_most_concurrency_pods_and_summarises() {
     );
     assert!(stderr.contains("exit code 5"), "{stderr}");
     assert!(pods_named(&server, "batch-").await.is_empty());
+}
+
+/// `dispatch run` follows the container's log while the pod runs and prints
+/// it, to its last line, before it exits. The API server proxies `pods/log`
+/// to a stand-in kubelet (tests/common/kubelet.rs) that says two lines while
+/// the pod runs and a third half a second after the pod is reported ended;
+/// the test asserts the request the API server made to it.
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_streams_the_container_log() {
+    let server = cluster().await;
+    let mut kubelet = FakeKubelet::start().await;
+    server
+        .node_with_kubelet("node-logs", kubelet.addr.port())
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("main.py"), "print('hi')\n").unwrap();
+    let request = write_request(dir.path(), "run.yaml", "logs", "");
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_sandbox-lint"))
+        .args(["dispatch", "run"])
+        .arg(&request)
+        .env("KUBECONFIG", server.kubeconfig_path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let maps = Api::<ConfigMap>::namespaced(server.client.clone(), "workflows");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let name = loop {
+        if let Some((name, _)) = pods_named(&server, "logs-").await.pop()
+            && maps
+                .get_opt(&format!("{name}-work"))
+                .await
+                .unwrap()
+                .is_some()
+        {
+            break name;
+        }
+        assert!(Instant::now() < deadline, "the CLI created no pod");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    server
+        .play_kubelet("workflows", &name, "node-logs", None)
+        .await;
+    kubelet.say("1/2 tests passed");
+    kubelet.say("2/2 tests passed");
+    while kubelet.requests().is_empty() {
+        assert!(Instant::now() < deadline, "the log was never requested");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server
+        .set_pod_terminated("workflows", &name, &Exit::completed())
+        .await;
+    // The end of the log arrives after the status says the pod has ended:
+    // the dispatcher must still print it.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    kubelet.say("done");
+    kubelet.end();
+    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("the CLI did not finish")
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        stdout, "1/2 tests passed\n2/2 tests passed\ndone\n",
+        "{stderr}"
+    );
+    let requests = kubelet.requests();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert!(
+        requests[0].starts_with(&format!("/containerLogs/workflows/{name}/runner?"))
+            && requests[0].contains("follow=true"),
+        "{requests:?}"
+    );
+    assert!(gone(&server, &name).await);
 }

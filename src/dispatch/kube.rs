@@ -139,6 +139,9 @@ pub fn mount_items(pod: &mut Pod, files: &BTreeMap<String, Vec<u8>>) {
     }
 }
 
+/// How long the end of the log may take to arrive once the pod has ended.
+pub const LOG_DRAIN: Duration = Duration::from_secs(5);
+
 /// The reason of a run stopped by [`KubeOptions::cancel`].
 pub const INTERRUPTED: &str = "Interrupted";
 
@@ -218,13 +221,28 @@ pub async fn run(
             .unwrap_or(3600);
         let limit = Duration::from_secs(u64::try_from(deadline).unwrap_or(3600)) + opts.grace;
         let started = Instant::now();
-        let logs = opts
-            .stream_logs
-            .then(|| tokio::spawn(stream_logs(pods.clone(), name.clone())));
-        let finished =
-            tokio::time::timeout(limit, await_condition(pods.clone(), &name, is_finished)).await;
-        if let Some(l) = logs {
-            l.abort();
+        // The logs are followed alongside the watch, in this future, so that
+        // they stop with it whatever ends it (cancellation included).
+        let mut logs = std::pin::pin!(async {
+            if opts.stream_logs {
+                stream_logs(pods.clone(), name.clone()).await;
+            }
+        });
+        let mut finished = std::pin::pin!(tokio::time::timeout(
+            limit,
+            await_condition(pods.clone(), &name, is_finished)
+        ));
+        let mut logs_done = false;
+        let finished = loop {
+            tokio::select! {
+                f = &mut finished => break f,
+                () = &mut logs, if !logs_done => logs_done = true,
+            }
+        };
+        if !logs_done {
+            // The kubelet closes the stream once the container has ended:
+            // print what is still on its way, within a bound.
+            let _ = tokio::time::timeout(LOG_DRAIN, &mut logs).await;
         }
         let outcome = match finished {
             Err(_) => RunOutcome {

@@ -396,6 +396,22 @@ impl ApiServer {
         patch_status(&pods, namespace, pod, status).await
     }
 
+    /// Creates the Node `name` (unless it exists) and reports, as its kubelet
+    /// would, that the kubelet listens on 127.0.0.1:`port`, where the API
+    /// server then sends `pods/log` and other kubelet calls for its pods
+    /// (see `tests/common/kubelet.rs`).
+    pub async fn node_with_kubelet(&self, name: &str, port: u16) {
+        self.node(name).await;
+        let status = json!({"status": {
+            "addresses": [{"type": "InternalIP", "address": "127.0.0.1"}],
+            "daemonEndpoints": {"kubeletEndpoint": {"Port": port}},
+        }});
+        Api::<Node>::all(self.client.clone())
+            .patch_status(name, &PatchParams::default(), &Patch::Merge(status))
+            .await
+            .unwrap_or_else(|e| panic!("reporting the kubelet of node {name}: {e}"));
+    }
+
     /// Creates the Node `name` unless it exists.
     async fn node(&self, name: &str) {
         let labels = BTreeMap::from([("kubernetes.io/hostname".to_string(), name.to_string())]);

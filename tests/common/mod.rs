@@ -5,3 +5,4 @@
 pub mod admission;
 pub mod apiserver;
 pub mod https;
+pub mod kubelet;
