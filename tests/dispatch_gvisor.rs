@@ -652,9 +652,10 @@ fn assert_tmp_clean(tmp: &Path, ids: &[String]) {
 }
 
 /// `dispatch batch --backend gvisor`: the seeds' runner scenario succeeds, a
-/// workload exiting 3 fails, a request over the memory bound and a request
-/// with an unknown field are not run (and stop nothing else); the summary
-/// counts them, the exit code is 1, and nothing is left behind.
+/// workload exiting 3 fails; a request over the memory bound, one with an
+/// unknown field and one whose workspace file name climbs out of /work are
+/// not run (and stop nothing else); the summary counts them, the exit code is
+/// 1, and nothing is left behind.
 #[test]
 fn cli_batch_runs_every_request_and_summarises() {
     let tmp = private_tmp();
@@ -683,6 +684,13 @@ fn cli_batch_runs_every_request_and_summarises() {
             "name: greedy\ncommand: ['true']\nresources: {memory: 64Gi}\n",
         ),
         write("typo.yaml", "name: typo\ncommand: ['true']\nimagee: x\n"),
+        write(
+            "escape.yaml",
+            &format!(
+                "name: escape\ncommand: ['true']\nfiles: {{'../escape.py': {}}}\n",
+                runner.join("main.py").display()
+            ),
+        ),
     ];
     let out = Command::new(env!("CARGO_BIN_EXE_sandbox-lint"))
         .args([
@@ -705,7 +713,7 @@ fn cli_batch_runs_every_request_and_summarises() {
     );
     assert_eq!(
         stdout.lines().last(),
-        Some("4 runs: 1 succeeded, 1 failed, 0 interrupted, 2 not run"),
+        Some("5 runs: 1 succeeded, 1 failed, 0 interrupted, 3 not run"),
         "{stderr}"
     );
     assert_eq!(out.status.code(), Some(1), "{stderr}");
@@ -723,6 +731,15 @@ fn cli_batch_runs_every_request_and_summarises() {
     );
     assert!(
         stderr.contains(&format!("{}: not run:", name(3))) && stderr.contains("imagee"),
+        "{stderr}"
+    );
+    // A workspace name that climbs out of /work is refused before anything is
+    // written: it would have landed in TMPDIR, which must be empty.
+    assert!(
+        stderr.contains(&format!(
+            "{}: not run: workspace file \"../escape.py\": every path component",
+            name(4)
+        )),
         "{stderr}"
     );
     assert_tmp_clean(tmp.path(), &[]);

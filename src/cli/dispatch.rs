@@ -134,6 +134,8 @@ pub fn workspace_files(req: &RunRequest) -> miette::Result<BTreeMap<String, Vec<
             std::fs::read(path).map_err(|e| miette::miette!("file {}: {e}", path.display()))?;
         out.insert(name.clone(), bytes);
     }
+    dispatch::check_workspace_names(out.keys().map(String::as_str))
+        .map_err(|e| miette::miette!("{e}"))?;
     Ok(out)
 }
 

@@ -60,6 +60,8 @@ impl Default for KubeOptions {
 pub enum KubeError {
     #[error("the workspace is {size} bytes; at most {MAX_WORKSPACE_BYTES} fit in a ConfigMap")]
     WorkspaceTooLarge { size: usize },
+    #[error("{0}")]
+    Workspace(String),
     #[error("the API server refused the pod (server-side dry run): {0}")]
     DryRunRefused(String),
     #[error("{0}")]
@@ -80,6 +82,7 @@ pub fn workspace_config_map(
     namespace: &str,
     files: &BTreeMap<String, Vec<u8>>,
 ) -> Result<ConfigMap, KubeError> {
+    super::check_workspace_names(files.keys().map(String::as_str)).map_err(KubeError::Workspace)?;
     let size: usize = files.iter().map(|(k, v)| k.len() + v.len()).sum();
     if size > MAX_WORKSPACE_BYTES {
         return Err(KubeError::WorkspaceTooLarge { size });

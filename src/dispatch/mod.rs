@@ -81,3 +81,94 @@ pub fn suffix() -> String {
     }
     s
 }
+
+/// Checks the names of the workspace files (relative paths under /work)
+/// before anything is written or sent: each is a relative path of plain
+/// components (no `..`, `.`, empty or absolute part: nothing may land outside
+/// /work, nor outside the local work directory), made of the characters a
+/// ConfigMap key allows (`A-Z a-z 0-9 - _ .`), and no two flatten to the same
+/// ConfigMap key ([`kube::config_map_key`]) or exceed its 253 characters.
+pub fn check_workspace_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<(), String> {
+    let mut keys: std::collections::BTreeMap<String, &str> = std::collections::BTreeMap::new();
+    for name in names {
+        let bad = |why: &str| Err(format!("workspace file {name:?}: {why}"));
+        if name.is_empty() || name.starts_with('/') {
+            return bad("must be a relative path");
+        }
+        for part in name.split('/') {
+            if part.is_empty() || part == "." || part == ".." {
+                return bad("every path component must be a plain name (no '', '.' or '..')");
+            }
+            if let Some(c) = part
+                .chars()
+                .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+            {
+                return bad(&format!(
+                    "the character {c:?} cannot be in a ConfigMap key (A-Z a-z 0-9 - _ . only)"
+                ));
+            }
+        }
+        let key = kube::config_map_key(name);
+        if key.len() > 253 {
+            return bad("longer than a ConfigMap key may be (253 characters, '/' counted as '__')");
+        }
+        if let Some(other) = keys.insert(key.clone(), name) {
+            return bad(&format!(
+                "same ConfigMap key {key:?} as {other:?}; rename one of them"
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_workspace_names;
+
+    #[test]
+    fn plain_relative_names_pass() {
+        assert_eq!(
+            check_workspace_names(["main.py", "tests.json", "pkg/util_1.py", "a-b/.hidden"]),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn names_that_leave_work_are_refused() {
+        for name in [
+            "../etc/passwd",
+            "/etc/passwd",
+            "a/../../x",
+            "./main.py",
+            "a//b",
+            "",
+            "a/",
+        ] {
+            let err = check_workspace_names([name]).unwrap_err();
+            assert!(
+                err.starts_with(&format!("workspace file {name:?}:")),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn names_a_config_map_cannot_hold_are_refused() {
+        let err = check_workspace_names(["my file.py"]).unwrap_err();
+        assert!(err.contains("' '"), "{err}");
+        let err = check_workspace_names(["é.py"]).unwrap_err();
+        assert!(err.contains("'é'"), "{err}");
+        let long = "a".repeat(254);
+        let err = check_workspace_names([long.as_str()]).unwrap_err();
+        assert!(err.contains("253"), "{err}");
+    }
+
+    #[test]
+    fn names_that_flatten_to_one_key_are_refused() {
+        let err = check_workspace_names(["dir/a.py", "dir__a.py"]).unwrap_err();
+        assert!(
+            err.contains("\"dir__a.py\"") && err.contains("\"dir/a.py\""),
+            "{err}"
+        );
+    }
+}
