@@ -365,3 +365,91 @@ impl Cleanup {
 fn is_not_found(e: &kube::Error) -> bool {
     matches!(e, kube::Error::Api(s) if s.code == 404)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn files() -> BTreeMap<String, Vec<u8>> {
+        BTreeMap::from([
+            ("main.py".to_string(), b"print(1)\n".to_vec()),
+            ("lib/blob.bin".to_string(), vec![0xff, 0x00, 0xfe]),
+        ])
+    }
+
+    #[test]
+    fn text_goes_to_data_and_bytes_to_binary_data_under_flat_keys() {
+        let cm = workspace_config_map("w", "ns", &files()).unwrap();
+        assert_eq!(cm.data.unwrap()["main.py"], "print(1)\n");
+        assert_eq!(
+            cm.binary_data.unwrap()["lib__blob.bin"].0,
+            [0xff, 0x00, 0xfe]
+        );
+        assert_eq!(cm.immutable, Some(true));
+        assert_eq!(cm.metadata.namespace.as_deref(), Some("ns"));
+    }
+
+    #[test]
+    fn a_workspace_over_the_limit_or_with_a_bad_name_is_refused() {
+        let big = BTreeMap::from([("a".to_string(), vec![b'x'; MAX_WORKSPACE_BYTES])]);
+        let err = workspace_config_map("w", "ns", &big).unwrap_err();
+        assert!(
+            matches!(err, KubeError::WorkspaceTooLarge { size } if size == MAX_WORKSPACE_BYTES + 1)
+        );
+        let bad = BTreeMap::from([("../x".to_string(), Vec::new())]);
+        let err = workspace_config_map("w", "ns", &bad).unwrap_err();
+        assert!(matches!(err, KubeError::Workspace(_)), "{err}");
+    }
+
+    #[test]
+    fn every_file_is_mounted_at_its_path_from_its_key() {
+        let mut pod: Pod = serde_json::from_value(json!({
+            "spec": {"containers": [], "volumes": [
+                {"name": "work", "configMap": {"name": "w"}},
+                {"name": "tmp", "emptyDir": {}},
+            ]}
+        }))
+        .unwrap();
+        mount_items(&mut pod, &files());
+        let volumes = pod.spec.unwrap().volumes.unwrap();
+        let items = volumes[0]
+            .config_map
+            .as_ref()
+            .unwrap()
+            .items
+            .clone()
+            .unwrap();
+        let pairs: Vec<(&str, &str)> = items
+            .iter()
+            .map(|i| (i.key.as_str(), i.path.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [("lib__blob.bin", "lib/blob.bin"), ("main.py", "main.py")]
+        );
+        assert!(volumes[1].config_map.is_none());
+    }
+
+    #[test]
+    fn the_outcome_is_the_containers_exit_or_the_pods_reason() {
+        let pod: Pod = serde_json::from_value(json!({"status": {
+            "phase": "Failed",
+            "containerStatuses": [{"name": "runner", "image": "i", "imageID": "", "ready": false,
+                "restartCount": 0, "state": {"terminated": {"exitCode": 137, "reason": "OOMKilled"}}}]
+        }}))
+        .unwrap();
+        let o = outcome_of(Some(&pod), "p", "ns");
+        assert_eq!((o.exit_code, o.reason.as_str()), (Some(137), "OOMKilled"));
+        let pod: Pod = serde_json::from_value(json!({"status": {
+            "phase": "Failed", "reason": "DeadlineExceeded"
+        }}))
+        .unwrap();
+        let o = outcome_of(Some(&pod), "p", "ns");
+        assert_eq!((o.exit_code, o.reason.as_str()), (None, "DeadlineExceeded"));
+        let o = outcome_of(None, "p", "ns");
+        assert_eq!((o.exit_code, o.reason.as_str()), (None, "Unknown"));
+        assert!(is_finished(None) && is_finished(Some(&pod)));
+        assert!(!is_finished(Some(&Pod::default())));
+    }
+}
