@@ -1,5 +1,5 @@
 //! Rule declarations: metadata, typed parameters and the check function, tied
-//! together by [`declare_rule!`] so docs, `explain` and schemas come from one place.
+//! together by `declare_rule!` so docs, `explain` and schemas come from one place.
 
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -172,7 +172,7 @@ impl<P: Send + Sync> Check for Compiled<P> {
     }
 }
 
-/// Builds a check from JSON parameters (used by [`declare_rule!`]).
+/// Builds a check from JSON parameters (used by `declare_rule!`).
 pub fn compile<P>(
     value: &serde_json::Value,
     workload: Option<WorkloadFn<P>>,
