@@ -207,29 +207,8 @@ async fn cli_exits_with_the_workload_exit_code() {
         ),
     )
     .unwrap();
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_sandbox-lint"))
-        .args(["dispatch", "run"])
-        .arg(&request)
-        .env("KUBECONFIG", server.kubeconfig_path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pods = Api::<Pod>::namespaced(server.client.clone(), "workflows");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let name = loop {
-        let list = pods.list(&Default::default()).await.unwrap();
-        if let Some(p) = list.items.into_iter().find(|p| {
-            p.metadata
-                .name
-                .as_deref()
-                .is_some_and(|n| n.starts_with("cli-"))
-        }) {
-            break p.metadata.name.unwrap();
-        }
-        assert!(Instant::now() < deadline, "the CLI created no pod");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let child = dispatch(&server, &["run"], &[request]);
+    let name = launched(&server, "cli-").await;
     server
         .play_kubelet("workflows", &name, "node-1", Some(&Exit::error(7)))
         .await;
@@ -248,6 +227,46 @@ fn interrupt(pid: u32) {
     use nix::sys::signal::{Signal, kill};
     use nix::unistd::Pid;
     kill(Pid::from_raw(i32::try_from(pid).unwrap()), Signal::SIGINT).unwrap();
+}
+
+/// Starts `sandbox-lint dispatch ARGS FILES` against the test's API server.
+fn dispatch(
+    server: &ApiServer,
+    args: &[&str],
+    files: &[std::path::PathBuf],
+) -> tokio::process::Child {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_sandbox-lint"))
+        .arg("dispatch")
+        .args(args)
+        .args(files)
+        .env("KUBECONFIG", server.kubeconfig_path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits until the dispatcher has created a pod named `prefix...` and its
+/// workspace ConfigMap; the pod's name.
+async fn launched(server: &ApiServer, prefix: &str) -> String {
+    let maps = Api::<ConfigMap>::namespaced(server.client.clone(), "workflows");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some((name, _)) = pods_named(server, prefix).await.pop()
+            && maps
+                .get_opt(&format!("{name}-work"))
+                .await
+                .unwrap()
+                .is_some()
+        {
+            return name;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the CLI created no pod {prefix}*"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// Names of the pods in `workflows` whose name starts with `prefix`, with
@@ -309,30 +328,8 @@ async fn ctrl_c_deletes_the_pod_and_its_config_map() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("main.py"), "print('hi')\n").unwrap();
     let request = write_request(dir.path(), "run.yaml", "sigint", "");
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_sandbox-lint"))
-        .args(["dispatch", "run"])
-        .arg(&request)
-        .env("KUBECONFIG", server.kubeconfig_path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait until both the pod and its ConfigMap exist, and the pod runs.
-    let maps = Api::<ConfigMap>::namespaced(server.client.clone(), "workflows");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let name = loop {
-        if let Some((name, _)) = pods_named(&server, "sigint-").await.pop()
-            && maps
-                .get_opt(&format!("{name}-work"))
-                .await
-                .unwrap()
-                .is_some()
-        {
-            break name;
-        }
-        assert!(Instant::now() < deadline, "the CLI created no pod");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let child = dispatch(&server, &["run"], &[request]);
+    let name = launched(&server, "sigint-").await;
     server
         .play_kubelet("workflows", &name, "node-1", None)
         .await;
@@ -371,14 +368,7 @@ async fn batch_runs_at_most_concurrency_pods_and_summarises() {
         "greedy",
         "resources: {cpu: '64'}\n",
     ));
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_sandbox-lint"))
-        .args(["dispatch", "batch", "--concurrency", "2"])
-        .args(&requests)
-        .env("KUBECONFIG", server.kubeconfig_path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = dispatch(&server, &["batch", "--concurrency", "2"], &requests);
     let deadline = Instant::now() + Duration::from_secs(90);
     let (mut ended, mut most) = (0, 0);
     while ended < 4 {
@@ -440,29 +430,9 @@ async fn cli_streams_the_container_log() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("main.py"), "print('hi')\n").unwrap();
     let request = write_request(dir.path(), "run.yaml", "logs", "");
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_sandbox-lint"))
-        .args(["dispatch", "run"])
-        .arg(&request)
-        .env("KUBECONFIG", server.kubeconfig_path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let maps = Api::<ConfigMap>::namespaced(server.client.clone(), "workflows");
+    let child = dispatch(&server, &["run"], &[request]);
+    let name = launched(&server, "logs-").await;
     let deadline = Instant::now() + Duration::from_secs(30);
-    let name = loop {
-        if let Some((name, _)) = pods_named(&server, "logs-").await.pop()
-            && maps
-                .get_opt(&format!("{name}-work"))
-                .await
-                .unwrap()
-                .is_some()
-        {
-            break name;
-        }
-        assert!(Instant::now() < deadline, "the CLI created no pod");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
     server
         .play_kubelet("workflows", &name, "node-logs", None)
         .await;
