@@ -352,8 +352,9 @@ async fn ctrl_c_deletes_the_pod_and_its_config_map() {
 /// `dispatch batch --concurrency 2` over five requests: never more than two
 /// pods exist at once, and two do (the test, playing the kubelet, ends a pod
 /// only once two are running); a request over the policy's CPU bound is not
-/// run and does not stop the others; the summary counts each outcome and the
-/// exit code is 1 because one run failed.
+/// run and does not stop the others; a warning every run shares is printed
+/// once; the summary counts each outcome and the exit code is 1 because one
+/// run failed.
 #[tokio::test(flavor = "multi_thread")]
 async fn batch_runs_at_most_concurrency_pods_and_summarises() {
     let server = cluster().await;
@@ -412,6 +413,8 @@ async fn batch_runs_at_most_concurrency_pods_and_summarises() {
         "{stderr}"
     );
     assert!(stderr.contains("exit code 5"), "{stderr}");
+    // The "cannot verify" warnings the four runs share are printed once.
+    assert_eq!(stderr.matches("warning: SL3001 ").count(), 1, "{stderr}");
     assert!(pods_named(&server, "batch-").await.is_empty());
 }
 

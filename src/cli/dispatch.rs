@@ -181,7 +181,7 @@ fn run_one(args: RunArgs) -> miette::Result<ExitCode> {
     let ended = runtime.block_on(async {
         let cancel = CancellationToken::new();
         on_ctrl_c(cancel.clone(), None);
-        launch(linter, &req, common, None, cancel).await
+        launch(linter, &req, common, None, cancel, Seen::default()).await
     })?;
     Ok(ended.exit_code())
 }
@@ -224,6 +224,9 @@ fn on_ctrl_c(cancel: CancellationToken, semaphore: Option<Arc<tokio::sync::Semap
     });
 }
 
+/// Warning lines already printed.
+type Seen = Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>;
+
 /// Builds, verifies and (unless `print_pod`) runs one request.
 async fn launch(
     linter: Arc<crate::linter::Linter>,
@@ -231,13 +234,23 @@ async fn launch(
     common: Arc<Common>,
     label: Option<String>,
     cancel: CancellationToken,
+    seen: Seen,
 ) -> miette::Result<Ended> {
     let pod = build_pod(req, &Bounds::from_linter(&linter), &dispatch::suffix())
         .map_err(|e| miette::miette!("{e}"))?;
     let warnings = dispatch::verify(&linter, &pod).map_err(|e| miette::miette!("{e}"))?;
     let prefix = label.as_ref().map(|l| format!("{l}: ")).unwrap_or_default();
     for f in &warnings {
-        eprintln!("{prefix}warning: {} {}", f.code, f.message);
+        let line = format!("warning: {} {}", f.code, f.message);
+        // In a batch, a warning every run shares (e.g. "cannot verify" for
+        // want of cluster objects) is printed once, with the first request.
+        if seen
+            .lock()
+            .map(|mut s| s.insert(line.clone()))
+            .unwrap_or(true)
+        {
+            eprintln!("{prefix}{line}");
+        }
     }
     if common.print_pod {
         use std::io::Write as _;
@@ -305,15 +318,17 @@ fn batch(args: BatchArgs) -> miette::Result<ExitCode> {
     let common = Arc::new(args.common);
     let limit = Arc::new(tokio::sync::Semaphore::new(args.concurrency.max(1)));
     let cancel = CancellationToken::new();
+    let seen = Seen::default();
     let results: Vec<(PathBuf, Result<Ended, String>)> = runtime.block_on(async {
         on_ctrl_c(cancel.clone(), Some(limit.clone()));
         let mut tasks = Vec::new();
         for path in args.requests {
-            let (linter, common, limit, cancel) = (
+            let (linter, common, limit, cancel, seen) = (
                 linter.clone(),
                 common.clone(),
                 limit.clone(),
                 cancel.clone(),
+                seen.clone(),
             );
             let label = path.display().to_string();
             let task = tokio::spawn(async move {
@@ -324,7 +339,7 @@ fn batch(args: BatchArgs) -> miette::Result<ExitCode> {
                 if cancel.is_cancelled() {
                     return Err("not started (interrupted)".to_string());
                 }
-                launch(linter, &req, common, Some(label), cancel)
+                launch(linter, &req, common, Some(label), cancel, seen)
                     .await
                     .map_err(|e| e.to_string())
             });
