@@ -180,7 +180,7 @@ fn run_one(args: RunArgs) -> miette::Result<ExitCode> {
     let common = Arc::new(args.common);
     let ended = runtime.block_on(async {
         let cancel = CancellationToken::new();
-        on_ctrl_c(cancel.clone(), None);
+        on_ctrl_c(cancel.clone(), None)?;
         launch(linter, &req, common, None, cancel, Seen::default()).await
     })?;
     Ok(ended.exit_code())
@@ -208,9 +208,17 @@ impl Ended {
 
 /// On the first Ctrl-C: cancel (runs stop and clean up; `semaphore`, when
 /// given, is closed so that nothing new starts). On the second: exit now.
-fn on_ctrl_c(cancel: CancellationToken, semaphore: Option<Arc<tokio::sync::Semaphore>>) {
+/// The handler is installed before this returns, so before anything is
+/// created.
+fn on_ctrl_c(
+    cancel: CancellationToken,
+    semaphore: Option<Arc<tokio::sync::Semaphore>>,
+) -> miette::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut sigint = signal(SignalKind::interrupt())
+        .map_err(|e| miette::miette!("cannot handle Ctrl-C: {e}"))?;
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_err() {
+        if sigint.recv().await.is_none() {
             return;
         }
         eprintln!("interrupted: stopping and cleaning up (Ctrl-C again to exit at once)");
@@ -218,10 +226,11 @@ fn on_ctrl_c(cancel: CancellationToken, semaphore: Option<Arc<tokio::sync::Semap
         if let Some(s) = semaphore {
             s.close();
         }
-        if tokio::signal::ctrl_c().await.is_ok() {
+        if sigint.recv().await.is_some() {
             std::process::exit(130);
         }
     });
+    Ok(())
 }
 
 /// Warning lines already printed.
@@ -320,7 +329,7 @@ fn batch(args: BatchArgs) -> miette::Result<ExitCode> {
     let cancel = CancellationToken::new();
     let seen = Seen::default();
     let results: Vec<(PathBuf, Result<Ended, String>)> = runtime.block_on(async {
-        on_ctrl_c(cancel.clone(), Some(limit.clone()));
+        on_ctrl_c(cancel.clone(), Some(limit.clone()))?;
         let mut tasks = Vec::new();
         for path in args.requests {
             let (linter, common, limit, cancel, seen) = (
@@ -352,8 +361,8 @@ fn batch(args: BatchArgs) -> miette::Result<ExitCode> {
                 .unwrap_or_else(|e| Err(format!("the run failed: {e}")));
             out.push((path, r));
         }
-        out
-    });
+        Ok::<_, miette::Report>(out)
+    })?;
     let (mut ok, mut failed, mut interrupted, mut not_run) = (0, 0, 0, 0);
     for (path, r) in &results {
         match r {
