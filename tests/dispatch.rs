@@ -141,6 +141,36 @@ fn bounds_follow_the_policy() {
     );
 }
 
+/// Partial rule parameters are read as the rules read them, their defaults
+/// filling the rest: a policy that only changes the runner pool's label value
+/// gets a pod with the default key and its value (one the rule accepts), and
+/// one that only lowers the cpu maximum keeps the memory maximum and a
+/// numeric emptyDir maximum (bytes, as Kubernetes allows) bounds the volumes.
+#[test]
+fn partial_parameters_keep_the_rules_defaults() {
+    let text = "apiVersion: sandbox-lint.dev/v1alpha1\nkind: Policy\nmetadata:\n  name: gpu\nspec:\n  extends: [gvisor-sandbox]\n  rules:\n    node-affinity:\n      parameters: {values: [gpu-runner]}\n    resource-limits:\n      parameters:\n        max: {cpu: '1'}\n    empty-dir-size-limit:\n      parameters: {maxSize: 2147483648}\n";
+    let p = policy::load_text("gpu.yaml", text, None, &mut Vec::new()).unwrap();
+    let linter = Linter::new(vec![p]).unwrap();
+    let bounds = Bounds::from_linter(&linter);
+    assert_eq!(
+        bounds.node_affinity,
+        Some(("workload-type".to_string(), vec!["gpu-runner".to_string()]))
+    );
+    assert_eq!(bounds.max_cpu.as_str(), "1");
+    assert_eq!(bounds.max_memory.as_str(), "4Gi");
+    assert_eq!(bounds.max_empty_dir.as_str(), "2147483648");
+    let req = RunRequest {
+        image: IMAGE.into(),
+        ..RunRequest::default()
+    };
+    let pod = build_pod(&req, &bounds, "abc123").unwrap();
+    let findings = verify(&linter, &pod).unwrap();
+    assert!(
+        findings.iter().all(|f| f.severity != Severity::Error),
+        "{findings:?}"
+    );
+}
+
 /// Malformed requests are refused before anything is built.
 #[test]
 fn malformed_requests_are_refused() {

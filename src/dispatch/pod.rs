@@ -12,11 +12,15 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::Pod;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::linter::Linter;
 use crate::quantity::Quantity;
+use crate::rule::RuleDef;
 use crate::rules;
+use crate::rules::network::RawNetworkParams;
+use crate::rules::network::isolation::RUNNER_ISOLATED;
+use serde::de::DeserializeOwned;
 
 /// What to run. Written as YAML or JSON (`sandbox-lint dispatch run run.yaml`)
 /// or given as flags.
@@ -115,73 +119,62 @@ pub const RUNNER_ID: i64 = 1000;
 /// Largest /tmp of a run.
 const TMP_MAX_BYTES: i128 = 1 << 30;
 
-fn param<'a>(linter: &'a Linter, code: &str) -> Option<&'a Value> {
-    let def = rules::find(code)?;
-    linter.primary().params(def)
-}
-
-fn quantity(v: Option<&Value>, fallback: &str) -> Quantity {
-    v.and_then(Value::as_str)
-        .and_then(|s| Quantity::parse(s).ok())
-        .unwrap_or_else(|| Quantity::parse(fallback).unwrap_or_else(|_| unreachable!()))
+/// The typed parameters of `def` in the linter's first policy, as the rule
+/// itself reads them (its defaults fill what the policy leaves out); `None`
+/// when the policy turns the rule off.
+fn params<P: DeserializeOwned + Default>(linter: &Linter, def: &RuleDef) -> Option<P> {
+    let raw = linter.primary().params(def)?;
+    Some(serde_json::from_value(raw.clone()).unwrap_or_default())
 }
 
 impl Bounds {
-    /// Reads the bounds of the linter's first policy (rules it turns off leave
-    /// the checklist's values in place: the dispatcher never builds less).
+    /// Reads the bounds of the linter's first policy. A rule it turns off
+    /// leaves the checklist's value in place (the dispatcher never builds
+    /// less), except the node affinity and toleration, which are then left out.
     pub fn from_linter(linter: &Linter) -> Bounds {
-        let runtime_class = param(linter, "SL1001")
-            .and_then(|p| p["allowed"].as_array())
-            .and_then(|a| a.first())
-            .and_then(Value::as_str)
-            .unwrap_or("gvisor")
-            .to_string();
-        let max = param(linter, "SL1022").map(|p| &p["max"]);
-        let node_affinity = param(linter, "SL2004").and_then(|p| {
-            let key = p["key"].as_str()?.to_string();
-            let values = p["values"]
-                .as_array()?
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect();
-            Some((key, values))
-        });
-        let toleration = param(linter, "SL2005").and_then(|p| {
-            Some((
-                p["key"].as_str()?.to_string(),
-                p["value"].as_str().map(str::to_string),
-                p["effect"].as_str().unwrap_or("NoSchedule").to_string(),
-            ))
-        });
-        let runner_labels = param(linter, "SL3001")
-            .and_then(|p| p["runnerSelector"]["matchLabels"].as_object())
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                    .collect()
-            })
-            .unwrap_or_else(|| BTreeMap::from([("app".into(), "workflow-runner".into())]));
-        let writable_paths = param(linter, "SL1017")
-            .and_then(|p| p["allowedPaths"].as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_else(|| vec!["/workspace".into(), "/tmp".into()]);
+        use rules::pod::{resources, runtime_class, volumes};
+        use rules::workload::{deadline, scheduling};
+        let runtime_class = params::<runtime_class::Params>(linter, &runtime_class::RUNTIME_CLASS)
+            .unwrap_or_default()
+            .allowed
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| "gvisor".to_string());
+        let mut max = resources::LimitParams::default().max;
+        if let Some(p) = params::<resources::LimitParams>(linter, &resources::RESOURCE_LIMITS) {
+            max.extend(p.max);
+        }
+        let max_of = |k: &str| max.get(k).cloned().unwrap_or_else(|| unreachable!());
+        let node_affinity =
+            params::<scheduling::AffinityParams>(linter, &scheduling::NODE_AFFINITY)
+                .map(|p| (p.key, p.values));
+        let toleration =
+            params::<scheduling::TolerationParams>(linter, &scheduling::SANDBOX_TOLERATION)
+                .map(|p| (p.key, Some(p.value), p.effect));
+        let mut runner_labels = params::<RawNetworkParams>(linter, &RUNNER_ISOLATED)
+            .unwrap_or_default()
+            .runner_selector
+            .match_labels;
+        if runner_labels.is_empty() {
+            runner_labels = RawNetworkParams::default().runner_selector.match_labels;
+        }
         Bounds {
             runtime_class,
-            max_cpu: quantity(max.and_then(|m| m.get("cpu")), "2"),
-            max_memory: quantity(max.and_then(|m| m.get("memory")), "4Gi"),
-            max_ephemeral: quantity(max.and_then(|m| m.get("ephemeral-storage")), "10Gi"),
-            max_empty_dir: quantity(param(linter, "SL1016").map(|p| &p["maxSize"]), "10Gi"),
-            max_deadline: param(linter, "SL2001")
-                .and_then(|p| p["maxSeconds"].as_i64())
-                .unwrap_or(3600),
+            max_cpu: max_of("cpu"),
+            max_memory: max_of("memory"),
+            max_ephemeral: max_of("ephemeral-storage"),
+            max_empty_dir: params::<volumes::SizeParams>(linter, &volumes::EMPTY_DIR_SIZE_LIMIT)
+                .unwrap_or_default()
+                .max_size,
+            max_deadline: params::<deadline::Params>(linter, &deadline::ACTIVE_DEADLINE)
+                .unwrap_or_default()
+                .max_seconds,
             node_affinity,
             toleration,
             runner_labels,
-            writable_paths,
+            writable_paths: params::<volumes::PathParams>(linter, &volumes::WRITABLE_MOUNT_PATH)
+                .unwrap_or_default()
+                .allowed_paths,
         }
     }
 }
@@ -212,11 +205,6 @@ fn is_dns_label(s: &str, max: usize) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
-}
-
-/// Checks a request against the bounds without building anything.
-pub fn validate(req: &RunRequest, b: &Bounds) -> Result<(), RequestError> {
-    build_pod(req, b, "x").map(|_| ())
 }
 
 /// Builds the runner Pod for `req` named `<prefix>-<suffix>`. Every field the
