@@ -171,6 +171,36 @@ fn partial_parameters_keep_the_rules_defaults() {
     );
 }
 
+/// The policy's custom rules (JSON Schemas) judge the built pod too, as they
+/// do in `check` and `serve`: one requiring a `team` label refuses a request
+/// without it and passes one that sets it.
+#[test]
+fn custom_rules_judge_the_built_pod() {
+    let text = "apiVersion: sandbox-lint.dev/v1alpha1\nkind: Policy\nmetadata:\n  name: teams\nspec:\n  extends: [gvisor-sandbox]\n  customRules:\n  - code: ACME001\n    name: team-label\n    message: every runner names its team\n    remediation: add a team label\n    schema:\n      properties:\n        metadata:\n          required: [labels]\n          properties:\n            labels: {required: [team]}\n";
+    let p = policy::load_text("teams.yaml", text, None, &mut Vec::new()).unwrap();
+    let linter = Linter::new(vec![p]).unwrap();
+    let bounds = Bounds::from_linter(&linter);
+    let req = RunRequest {
+        image: IMAGE.into(),
+        ..RunRequest::default()
+    };
+    let pod = build_pod(&req, &bounds, "abc123").unwrap();
+    let refused = verify(&linter, &pod).unwrap_err();
+    assert!(
+        refused.message.contains("ACME001")
+            && refused.message.contains("every runner names its team"),
+        "{}",
+        refused.message
+    );
+    let req = RunRequest {
+        labels: BTreeMap::from([("team".to_string(), "evals".to_string())]),
+        ..req
+    };
+    let pod = build_pod(&req, &bounds, "abc123").unwrap();
+    let findings = verify(&linter, &pod).unwrap();
+    assert!(findings.iter().all(|f| f.code != "ACME001"), "{findings:?}");
+}
+
 /// Malformed requests are refused before anything is built.
 #[test]
 fn malformed_requests_are_refused() {

@@ -18,10 +18,12 @@ pub fn verify(linter: &Linter, pod: &Pod) -> Result<Vec<Finding>, Refused> {
         findings: Vec::new(),
         message: format!("the pod cannot be serialized: {e}"),
     })?;
-    let node: crate::yaml::Node = serde::Deserialize::deserialize(json).map_err(|e| Refused {
+    let node: crate::yaml::Node = serde::Deserialize::deserialize(&json).map_err(|e| Refused {
         findings: Vec::new(),
         message: format!("the pod cannot be read back: {e}"),
     })?;
+    // Custom rules (JSON Schemas) see the object as JSON, as in `check` and `serve`.
+    let json = linter.needs_json().then_some(&json);
     let loaded = crate::load::load_node(node);
     let mut findings: Vec<Finding> = Vec::new();
     findings.extend(
@@ -32,7 +34,7 @@ pub fn verify(linter: &Linter, pod: &Pod) -> Result<Vec<Finding>, Refused> {
     );
     for doc in &loaded.docs {
         for r in &doc.resources {
-            findings.extend(linter.lint_resource(r));
+            findings.extend(linter.lint_resource_json(r, json));
         }
     }
     findings.retain(Finding::is_active);
