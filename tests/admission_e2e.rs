@@ -412,11 +412,8 @@ async fn admission_through_a_real_api_server() {
 
 /// Stops the webhook with SIGTERM and waits for it to exit cleanly.
 fn nix_term(hook: &mut Webhook) {
-    let status = Command::new("kill")
-        .args(["-TERM", &hook.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(hook.child.id()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if let Some(status) = hook.child.try_wait().unwrap() {
