@@ -809,3 +809,36 @@ fn cli_ctrl_c_kills_the_sandbox_and_cleans_up() {
     );
     assert_tmp_clean(tmp.path(), &[id]);
 }
+
+/// A policy that names another sandboxing RuntimeClass: the CLI builds the pod
+/// with it and the gVisor backend accepts that class (it took only `gvisor`).
+#[test]
+fn cli_uses_the_policys_runtime_class() {
+    let tmp = private_tmp();
+    let policy = tmp.path().join("policy.yaml");
+    fs::write(
+        &policy,
+        "apiVersion: sandbox-lint.dev/v1alpha1\nkind: Policy\nmetadata: {name: runsc}\nspec:\n  extends: [gvisor-sandbox]\n  rules:\n    runtime-class:\n      parameters: {allowed: [gvisor-runsc]}\n",
+    )
+    .unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_sandbox-lint"))
+        .args(["dispatch", "run", "--backend", "gvisor", "-p"])
+        .arg(&policy)
+        .args([
+            "--image",
+            "python:3.12",
+            "--deadline",
+            "60",
+            "--",
+            "sh",
+            "-c",
+            "exit 4",
+        ])
+        .env("TMPDIR", work.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert_tmp_clean(work.path(), &[]);
+}

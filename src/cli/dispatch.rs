@@ -175,13 +175,11 @@ fn run_one(args: RunArgs) -> miette::Result<ExitCode> {
     if !args.command.is_empty() {
         req.command = args.command;
     }
-    let linter = Arc::new(super::check::load_policies(&args.common.policies)?);
+    let launcher = Arc::new(Launcher::new(args.common)?);
     let runtime = runtime()?;
-    let common = Arc::new(args.common);
     let ended = runtime.block_on(async {
-        let cancel = CancellationToken::new();
-        on_ctrl_c(cancel.clone(), None)?;
-        launch(linter, &req, common, None, cancel, Seen::default()).await
+        on_ctrl_c(launcher.cancel.clone(), None)?;
+        launcher.launch(&req, None).await
     })?;
     Ok(ended.exit_code())
 }
@@ -233,80 +231,156 @@ fn on_ctrl_c(
     Ok(())
 }
 
-/// Warning lines already printed.
-type Seen = Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>;
-
-/// Builds, verifies and (unless `print_pod`) runs one request.
-async fn launch(
-    linter: Arc<crate::linter::Linter>,
-    req: &RunRequest,
-    common: Arc<Common>,
-    label: Option<String>,
+/// What every run of one command shares: the policy, the bounds it sets,
+/// the options, the Ctrl-C token and the warnings already printed.
+struct Launcher {
+    linter: crate::linter::Linter,
+    bounds: Bounds,
+    common: Common,
     cancel: CancellationToken,
-    seen: Seen,
-) -> miette::Result<Ended> {
-    let pod = build_pod(req, &Bounds::from_linter(&linter), &dispatch::suffix())
-        .map_err(|e| miette::miette!("{e}"))?;
-    let warnings = dispatch::verify(&linter, &pod).map_err(|e| miette::miette!("{e}"))?;
-    let prefix = label.as_ref().map(|l| format!("{l}: ")).unwrap_or_default();
-    for f in &warnings {
-        let line = format!("warning: {} {}", f.code, f.message);
-        // In a batch, a warning every run shares (e.g. "cannot verify" for
-        // want of cluster objects) is printed once, with the first request.
-        if seen
-            .lock()
-            .map(|mut s| s.insert(line.clone()))
-            .unwrap_or(true)
-        {
-            eprintln!("{prefix}{line}");
-        }
+    seen: std::sync::Mutex<std::collections::BTreeSet<String>>,
+}
+
+impl Launcher {
+    fn new(common: Common) -> miette::Result<Launcher> {
+        let linter = super::check::load_policies(&common.policies)?;
+        Ok(Launcher {
+            bounds: Bounds::from_linter(&linter),
+            linter,
+            common,
+            cancel: CancellationToken::new(),
+            seen: Default::default(),
+        })
     }
-    if common.print_pod {
-        use std::io::Write as _;
-        // A closed pipe (`| head`) is not an error worth a panic.
-        let _ = writeln!(
-            std::io::stdout(),
-            "{}",
-            serde_json::to_string_pretty(&pod).into_diagnostic()?
-        );
-        return Ok(Ended::Exit(0));
-    }
-    let files = workspace_files(req)?;
-    match common.backend {
-        // runsc is waited for by polling: off the async workers.
-        Backend::Gvisor => {
-            tokio::task::spawn_blocking(move || run_local(pod, &files, &common, &prefix, cancel))
-                .await
-                .map_err(|e| miette::miette!("the local run failed: {e}"))?
+
+    /// Builds, verifies and (unless `print_pod`) runs one request.
+    async fn launch(
+        self: &Arc<Self>,
+        req: &RunRequest,
+        label: Option<String>,
+    ) -> miette::Result<Ended> {
+        let pod = build_pod(req, &self.bounds, &dispatch::suffix())
+            .map_err(|e| miette::miette!("{e}"))?;
+        let warnings = dispatch::verify(&self.linter, &pod).map_err(|e| miette::miette!("{e}"))?;
+        let prefix = label.as_ref().map(|l| format!("{l}: ")).unwrap_or_default();
+        for f in &warnings {
+            let line = format!("warning: {} {}", f.code, f.message);
+            // In a batch, a warning every run shares (e.g. "cannot verify" for
+            // want of cluster objects) is printed once, with the first request.
+            if self
+                .seen
+                .lock()
+                .map(|mut s| s.insert(line.clone()))
+                .unwrap_or(true)
+            {
+                eprintln!("{prefix}{line}");
+            }
         }
-        Backend::Kube => {
-            let client = ::kube::Client::try_default()
-                .await
-                .map_err(|e| miette::miette!("cannot reach the Kubernetes API: {e}"))?;
-            let opts = kube_backend::KubeOptions {
-                keep: common.keep,
-                stream_logs: label.is_none(),
-                cancel,
-                ..Default::default()
-            };
-            let outcome = kube_backend::run(client, pod, &files, &opts)
-                .await
-                .map_err(|e| miette::miette!("{e}"))?;
-            eprintln!(
-                "{prefix}pod {}/{}: {} (exit code {})",
-                outcome.namespace,
-                outcome.pod,
-                outcome.reason,
-                outcome
-                    .exit_code
-                    .map_or_else(|| "none".to_string(), |c| c.to_string())
+        if self.common.print_pod {
+            use std::io::Write as _;
+            // A closed pipe (`| head`) is not an error worth a panic.
+            let _ = writeln!(
+                std::io::stdout(),
+                "{}",
+                serde_json::to_string_pretty(&pod).into_diagnostic()?
             );
-            Ok(if outcome.reason == kube_backend::INTERRUPTED {
+            return Ok(Ended::Exit(0));
+        }
+        let files = workspace_files(req)?;
+        match self.common.backend {
+            // runsc is waited for by polling: off the async workers.
+            Backend::Gvisor => {
+                let this = self.clone();
+                tokio::task::spawn_blocking(move || this.run_local(pod, &files, &prefix))
+                    .await
+                    .map_err(|e| miette::miette!("the local run failed: {e}"))?
+            }
+            Backend::Kube => {
+                let client = ::kube::Client::try_default()
+                    .await
+                    .map_err(|e| miette::miette!("cannot reach the Kubernetes API: {e}"))?;
+                let opts = kube_backend::KubeOptions {
+                    keep: self.common.keep,
+                    stream_logs: label.is_none(),
+                    cancel: self.cancel.clone(),
+                    ..Default::default()
+                };
+                let outcome = kube_backend::run(client, pod, &files, &opts)
+                    .await
+                    .map_err(|e| miette::miette!("{e}"))?;
+                eprintln!(
+                    "{prefix}pod {}/{}: {} (exit code {})",
+                    outcome.namespace,
+                    outcome.pod,
+                    outcome.reason,
+                    outcome
+                        .exit_code
+                        .map_or_else(|| "none".to_string(), |c| c.to_string())
+                );
+                Ok(if outcome.reason == kube_backend::INTERRUPTED {
+                    Ended::Interrupted
+                } else {
+                    Ended::Exit(outcome.exit_code.unwrap_or(124))
+                })
+            }
+        }
+    }
+
+    /// Runs the pod in gVisor on this machine; the workload's exit code.
+    fn run_local(
+        &self,
+        pod: k8s_openapi::api::core::v1::Pod,
+        files: &BTreeMap<String, Vec<u8>>,
+        prefix: &str,
+    ) -> miette::Result<Ended> {
+        let common = &self.common;
+        use crate::dispatch::gvisor;
+        use std::io::Write as _;
+        let work = std::env::temp_dir().join(format!("sandbox-lint-work-{}", dispatch::suffix()));
+        let result = (|| {
+            for (rel, bytes) in files {
+                let path = work.join(rel);
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).into_diagnostic()?;
+                }
+                std::fs::write(&path, bytes).into_diagnostic()?;
+            }
+            std::fs::create_dir_all(&work).into_diagnostic()?;
+            let mut local = gvisor::LocalRun::new(pod, &work);
+            // The runtime class the policy allows (and the pod was built with).
+            local.runtime_class = self.bounds.runtime_class.clone();
+            local.rootfs = common.rootfs.clone();
+            local.cancel = Some(self.cancel.clone());
+            for s in &common.secret_files {
+                let (key, path) = s
+                    .split_once('=')
+                    .ok_or_else(|| miette::miette!("--secret-file {s}: expected NAME/KEY=PATH"))?;
+                let (name, key) = key
+                    .split_once('/')
+                    .ok_or_else(|| miette::miette!("--secret-file {s}: expected NAME/KEY=PATH"))?;
+                let value = std::fs::read_to_string(path)
+                    .map_err(|e| miette::miette!("--secret-file {s}: {e}"))?;
+                local = local.secret(name, key, value.trim_end_matches('\n'));
+            }
+            let r = gvisor::run(&local).map_err(|e| miette::miette!("{e}"))?;
+            let _ = std::io::stdout().write_all(&r.stdout);
+            let _ = std::io::stderr().write_all(&r.stderr);
+            eprintln!(
+                "{prefix}gvisor {}: {} (exit code {}) in {:.1} s",
+                r.id,
+                r.reason,
+                r.exit_code
+                    .map_or_else(|| "none".to_string(), |c| c.to_string()),
+                r.duration.as_secs_f64()
+            );
+            Ok(if r.reason == gvisor::Reason::Interrupted {
                 Ended::Interrupted
             } else {
-                Ended::Exit(outcome.exit_code.unwrap_or(124))
+                Ended::Exit(r.exit_code.unwrap_or(124))
             })
-        }
+        })();
+        let _ = std::fs::remove_dir_all(&work);
+        result
     }
 }
 
@@ -322,33 +396,25 @@ fn runtime() -> miette::Result<tokio::runtime::Runtime> {
 /// summary line goes to stdout, per-run lines to stderr. Exit: 0 when every
 /// run exited 0, 130 when interrupted, 1 otherwise.
 fn batch(args: BatchArgs) -> miette::Result<ExitCode> {
-    let linter = Arc::new(super::check::load_policies(&args.common.policies)?);
+    let launcher = Arc::new(Launcher::new(args.common)?);
     let runtime = runtime()?;
-    let common = Arc::new(args.common);
     let limit = Arc::new(tokio::sync::Semaphore::new(args.concurrency.max(1)));
-    let cancel = CancellationToken::new();
-    let seen = Seen::default();
     let results: Vec<(PathBuf, Result<Ended, String>)> = runtime.block_on(async {
-        on_ctrl_c(cancel.clone(), Some(limit.clone()))?;
+        on_ctrl_c(launcher.cancel.clone(), Some(limit.clone()))?;
         let mut tasks = Vec::new();
         for path in args.requests {
-            let (linter, common, limit, cancel, seen) = (
-                linter.clone(),
-                common.clone(),
-                limit.clone(),
-                cancel.clone(),
-                seen.clone(),
-            );
+            let (launcher, limit) = (launcher.clone(), limit.clone());
             let label = path.display().to_string();
             let task = tokio::spawn(async move {
                 let req = load_request(Path::new(&label)).map_err(|e| e.to_string())?;
                 let Ok(_permit) = limit.acquire_owned().await else {
                     return Err("not started (interrupted)".to_string());
                 };
-                if cancel.is_cancelled() {
+                if launcher.cancel.is_cancelled() {
                     return Err("not started (interrupted)".to_string());
                 }
-                launch(linter, &req, common, Some(label), cancel, seen)
+                launcher
+                    .launch(&req, Some(label))
                     .await
                     .map_err(|e| e.to_string())
             });
@@ -382,66 +448,11 @@ fn batch(args: BatchArgs) -> miette::Result<ExitCode> {
         "{} runs: {ok} succeeded, {failed} failed, {interrupted} interrupted, {not_run} not run",
         results.len()
     );
-    Ok(if cancel.is_cancelled() {
+    Ok(if launcher.cancel.is_cancelled() {
         ExitCode::from(130)
     } else if failed + not_run == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
-}
-
-/// Runs the pod in gVisor on this machine; the workload's exit code.
-fn run_local(
-    pod: k8s_openapi::api::core::v1::Pod,
-    files: &BTreeMap<String, Vec<u8>>,
-    common: &Common,
-    prefix: &str,
-    cancel: CancellationToken,
-) -> miette::Result<Ended> {
-    use crate::dispatch::gvisor;
-    use std::io::Write as _;
-    let work = std::env::temp_dir().join(format!("sandbox-lint-work-{}", dispatch::suffix()));
-    let result = (|| {
-        for (rel, bytes) in files {
-            let path = work.join(rel);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).into_diagnostic()?;
-            }
-            std::fs::write(&path, bytes).into_diagnostic()?;
-        }
-        std::fs::create_dir_all(&work).into_diagnostic()?;
-        let mut local = gvisor::LocalRun::new(pod, &work);
-        local.rootfs = common.rootfs.clone();
-        local.cancel = Some(cancel);
-        for s in &common.secret_files {
-            let (key, path) = s
-                .split_once('=')
-                .ok_or_else(|| miette::miette!("--secret-file {s}: expected NAME/KEY=PATH"))?;
-            let (name, key) = key
-                .split_once('/')
-                .ok_or_else(|| miette::miette!("--secret-file {s}: expected NAME/KEY=PATH"))?;
-            let value = std::fs::read_to_string(path)
-                .map_err(|e| miette::miette!("--secret-file {s}: {e}"))?;
-            local = local.secret(name, key, value.trim_end_matches('\n'));
-        }
-        let r = gvisor::run(&local).map_err(|e| miette::miette!("{e}"))?;
-        let _ = std::io::stdout().write_all(&r.stdout);
-        let _ = std::io::stderr().write_all(&r.stderr);
-        eprintln!(
-            "{prefix}gvisor {}: {} (exit code {}) in {:.1} s",
-            r.id,
-            r.reason,
-            r.exit_code
-                .map_or_else(|| "none".to_string(), |c| c.to_string()),
-            r.duration.as_secs_f64()
-        );
-        Ok(if r.reason == gvisor::Reason::Interrupted {
-            Ended::Interrupted
-        } else {
-            Ended::Exit(r.exit_code.unwrap_or(124))
-        })
-    })();
-    let _ = std::fs::remove_dir_all(&work);
-    result
 }
