@@ -100,12 +100,12 @@ impl Quantity {
         })
     }
 
-    /// The text the quantity was written as.
     /// The value rounded down to whole units (bytes for memory, cores for cpu).
     pub fn whole_units(&self) -> i128 {
         self.nanos.div_euclid(NANO)
     }
 
+    /// The text the quantity was written as.
     pub fn as_str(&self) -> &str {
         &self.text
     }

@@ -14,7 +14,7 @@
 //! the reason; one without a uid gets an HTTP error (no review can be formed),
 //! which the API server's `failurePolicy: Fail` turns into a denial.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use kube::core::admission::AdmissionResponse;
@@ -150,10 +150,7 @@ pub fn review(linter: &Linter, body: &[u8]) -> Outcome {
         Ok(r) => r,
         Err(e) => return unreadable(body, &format!("the AdmissionReview is not valid: {e}")),
     };
-    let answer_version = match review.api_version.as_deref() {
-        Some(REVIEW_V1BETA1) => REVIEW_V1BETA1,
-        _ => REVIEW_V1,
-    };
+    let answer_version = answer_version(review.api_version.as_deref());
     let Some(req) = review.request else {
         return http_error(400, "the AdmissionReview has no request");
     };
@@ -337,6 +334,14 @@ fn decide(mut out: Outcome, object: &str, by_policy: Vec<(String, Mode, Vec<Find
     out
 }
 
+/// The version an answer carries: the request's (v1beta1 or v1).
+fn answer_version(requested: Option<&str>) -> &'static str {
+    match requested {
+        Some(REVIEW_V1BETA1) => REVIEW_V1BETA1,
+        _ => REVIEW_V1,
+    }
+}
+
 /// `Pod workflows/x violates policy P: ...`, one line per violation, bounded.
 fn denial_message(object: &str, denials: &[(String, Vec<Finding>)]) -> String {
     let names: Vec<&str> = denials.iter().map(|(p, _)| p.as_str()).collect();
@@ -345,15 +350,14 @@ fn denial_message(object: &str, denials: &[(String, Vec<Finding>)]) -> String {
         names.join(", ")
     );
     let all: Vec<&Finding> = denials.iter().flat_map(|(_, f)| f).collect();
-    let mut seen: Vec<(&str, &Pointer, &str)> = Vec::new();
+    let mut seen: HashSet<(&str, &Pointer, &str)> = HashSet::new();
     let mut listed = 0;
     let mut unique = 0;
     for f in &all {
         let key = (f.code, &f.pointer, f.message.as_str());
-        if seen.contains(&key) {
+        if !seen.insert(key) {
             continue;
         }
-        seen.push(key);
         unique += 1;
         if listed < MAX_LISTED && m.len() < MAX_MESSAGE_CHARS - 400 {
             let _ = write!(m, "\n- {}", finding_line(f));
@@ -496,10 +500,7 @@ fn unreadable(body: &[u8], message: &str) -> Outcome {
         .and_then(|r| r.uid.clone());
     match uid {
         Some(uid) => {
-            let version = match found.and_then(|u| u.api_version).as_deref() {
-                Some(REVIEW_V1BETA1) => REVIEW_V1BETA1,
-                _ => REVIEW_V1,
-            };
+            let version = answer_version(found.and_then(|u| u.api_version).as_deref());
             let out = Outcome::new(200, uid);
             invalid(out, version, message)
         }

@@ -129,13 +129,12 @@ pub async fn watch(
             Ok(config) => {
                 install.reload_from_config(Arc::new(config));
                 tracing::info!(cert = %files.cert.display(), "TLS certificate reloaded");
-                last = snap;
             }
             Err(e) => {
                 tracing::warn!(error = %e, "new TLS files rejected; keeping the current certificate");
-                // Remember the bad contents so the warning is not repeated every poll.
-                last = snap;
             }
         }
+        // Bad contents are remembered too, so the warning is not repeated every poll.
+        last = snap;
     }
 }
