@@ -105,6 +105,12 @@ impl Quantity {
         self.nanos.div_euclid(NANO)
     }
 
+    /// The value in thousandths of a unit, rounded up (millicores for cpu).
+    pub fn milli_units_ceil(&self) -> i128 {
+        const MICRO: i128 = NANO / 1000;
+        -(-self.nanos).div_euclid(MICRO)
+    }
+
     /// The text the quantity was written as.
     pub fn as_str(&self) -> &str {
         &self.text
@@ -218,6 +224,16 @@ mod tests {
         assert_eq!(q(".5"), q("500m"));
         assert_eq!(q("5."), q("5"));
         assert_eq!(q("+1"), q("1"));
+    }
+
+    #[test]
+    fn thousandths_round_up() {
+        assert_eq!(q("1500m").milli_units_ceil(), 1500);
+        assert_eq!(q("1n").milli_units_ceil(), 1);
+        assert_eq!(q("1000001n").milli_units_ceil(), 2);
+        assert_eq!(q("1000000n").milli_units_ceil(), 1);
+        assert_eq!(q("0").milli_units_ceil(), 0);
+        assert_eq!(q("-1500u").milli_units_ceil(), -1, "towards +inf");
     }
 
     #[test]

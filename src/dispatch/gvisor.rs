@@ -102,7 +102,7 @@
 //! `runsc delete --force`s any state left, waits
 //! until no process of the sandbox is left (the memory cgroup's `cgroup.procs`
 //! and a `/proc` scan for the state root; a process still there after 5 s is
-//! sent SIGKILL with `kill(1)`), removes the cgroups and the temporary
+//! sent SIGKILL), removes the cgroups and the temporary
 //! directory. On the success path a cleanup that could not complete is an
 //! [`Error::Cleanup`].
 //!
@@ -544,18 +544,7 @@ fn positive_id(value: Option<i64>, what: &str) -> Result<u32, Error> {
 
 /// The smallest whole number of millicores not below `q`.
 fn cpu_millis(q: &Quantity) -> u64 {
-    let whole = q.whole_units().clamp(0, i128::from(u64::MAX / 2000)) as u64;
-    let (mut lo, mut hi) = (whole * 1000, whole * 1000 + 1000);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        let at_least = Quantity::parse(&format!("{mid}m")).map(|m| m >= *q);
-        if at_least.unwrap_or(true) {
-            hi = mid;
-        } else {
-            lo = mid + 1;
-        }
-    }
-    lo
+    q.milli_units_ceil().clamp(0, i128::from(u64::MAX)) as u64
 }
 
 fn quantity(text: &str, what: &str) -> Result<Quantity, Error> {
@@ -566,8 +555,9 @@ fn quantity(text: &str, what: &str) -> Result<Quantity, Error> {
     Ok(q)
 }
 
+/// Whole bytes, at most `i64::MAX` (the OCI spec's limits are int64).
 fn byte_count(q: &Quantity) -> u64 {
-    q.whole_units().clamp(0, i128::from(u64::MAX)) as u64
+    q.whole_units().clamp(0, i128::from(i64::MAX)) as u64
 }
 
 /// An absolute path without `.`/`..`, not inside the mounts the runtime owns.
@@ -1022,7 +1012,11 @@ fn spec_of(run: &LocalRun, w: &Workload) -> Result<Value, Error> {
         "source": run.work_dir,
         "options": ["rbind", "ro", "nosuid", "nodev"],
     }));
-    let quota = (w.cpu_millis * CPU_PERIOD_US / 1000).max(1000);
+    // cfs_quota_us for the period; int64 in the OCI spec, at least 1 ms.
+    let quota = w
+        .cpu_millis
+        .saturating_mul(CPU_PERIOD_US / 1000)
+        .clamp(1000, i64::MAX as u64);
     Ok(json!({
         "ociVersion": "1.0.2",
         "process": {
@@ -1290,6 +1284,21 @@ fn wait_timeout(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
     }
 }
 
+/// Sends SIGKILL to each of `pids`. A process already gone (ESRCH) is left
+/// to the caller's re-check; 0 and 1 are never signalled (0 would be our own
+/// process group, and 1 init).
+fn sigkill(pids: &[u32]) {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    for &pid in pids {
+        if let Ok(pid) = i32::try_from(pid)
+            && pid > 1
+        {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        }
+    }
+}
+
 /// Everything one run has created; released by [`Sandbox::cleanup`], which
 /// `Drop` calls on every path that did not.
 struct Sandbox {
@@ -1374,23 +1383,17 @@ impl Sandbox {
         pids.into_iter().collect()
     }
 
-    /// Sends SIGKILL to the sandbox's processes with `kill -KILL <pid>...`
-    /// (there is no safe `kill(2)` in std).
-    fn kill_processes(&self, pids: &[u32]) {
-        if pids.is_empty() {
-            return;
-        }
-        let _ = Command::new("kill")
-            .arg("-KILL")
-            .args(pids.iter().map(u32::to_string))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-    }
-
     /// Kills the workload (all its processes).
     fn kill_container(&self) -> Result<(), String> {
         self.runsc(&["kill", "--all", &self.id, "KILL"])
+    }
+
+    /// Stops a sandbox that did not die when killed: `runsc delete --force`,
+    /// then SIGKILL to `runsc run` itself, which is reaped.
+    fn force_stop(&self, child: &mut Child) -> io::Result<ExitStatus> {
+        let _ = self.runsc(&["delete", "--force", &self.id]);
+        let _ = child.kill();
+        child.wait()
     }
 
     /// Releases everything; returns what could not be released.
@@ -1405,9 +1408,7 @@ impl Sandbox {
         {
             let _ = self.kill_container();
             if wait_timeout(&mut child, KILL_GRACE).is_none() {
-                let _ = self.runsc(&["delete", "--force", &self.id]);
-                let _ = child.kill();
-                let _ = child.wait();
+                let _ = self.force_stop(&mut child);
             }
         }
         if !self.state_files().is_empty() {
@@ -1431,7 +1432,7 @@ impl Sandbox {
             left = self.processes();
         }
         if !left.is_empty() {
-            self.kill_processes(&left);
+            sigkill(&left);
             let until = Instant::now() + Duration::from_secs(2);
             while !left.is_empty() && Instant::now() < until {
                 thread::sleep(Duration::from_millis(10));
@@ -1645,10 +1646,10 @@ pub fn run(cfg: &LocalRun) -> Result<RunResult, Error> {
             _ => {}
         }
         if forced {
-            let _ = sandbox.runsc(&["delete", "--force", &id]);
-            let child = sandbox.child.as_mut().expect("spawned");
-            let _ = child.kill();
-            break child.wait().map_err(io_err("waiting for runsc"))?;
+            let mut child = sandbox.child.take().expect("spawned");
+            let status = sandbox.force_stop(&mut child);
+            sandbox.child = Some(child);
+            break status.map_err(io_err("waiting for runsc"))?;
         }
         let left = deadline_at.saturating_duration_since(now);
         thread::sleep(if left.is_zero() { POLL } else { left.min(POLL) });
@@ -1867,6 +1868,48 @@ mod tests {
     }
 
     #[test]
+    fn sigkill_kills_the_given_processes() {
+        let mut child = Command::new("sleep").arg("60").spawn().unwrap();
+        sigkill(&[child.id()]);
+        let status = wait_timeout(&mut child, Duration::from_secs(10)).expect("killed");
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(status.signal(), Some(9));
+    }
+
+    /// Absurd limits saturate at the OCI spec's int64 instead of
+    /// overflowing (a cpu of 1e13 cores used to overflow the quota).
+    #[test]
+    fn huge_limits_saturate() {
+        let s =
+            oci_spec(&with(
+                |v| {
+                    v["spec"]["containers"][0]["resources"]["limits"] =
+                        json!({"cpu": "1e30", "memory": "1e30", "ephemeral-storage": "1e30"})
+                },
+            ))
+            .unwrap();
+        let r = &s["linux"]["resources"];
+        assert_eq!(r["cpu"]["quota"], i64::MAX);
+        let s = oci_spec(&with(|v| {
+            v["spec"]["containers"][0]["resources"]["limits"]["cpu"] = json!("1e13")
+        }))
+        .unwrap();
+        assert_eq!(
+            s["linux"]["resources"]["cpu"]["quota"],
+            1_000_000_000_000_000_000u64
+        );
+        assert_eq!(r["memory"]["limit"], i64::MAX);
+        let s = oci_spec(&with(|v| {
+            v["spec"]["containers"][0]["resources"]["limits"]["cpu"] = json!("1m")
+        }))
+        .unwrap();
+        assert_eq!(
+            s["linux"]["resources"]["cpu"]["quota"], 1000,
+            "at least 1 ms"
+        );
+    }
+
+    #[test]
     fn cpu_rounds_up_to_millicores() {
         for (text, millis) in [
             ("2", 2000),
@@ -1874,6 +1917,12 @@ mod tests {
             ("0.25", 250),
             ("1.0001", 1001),
             ("100u", 1),
+            ("1n", 1),
+            ("999999n", 1),
+            ("1000001n", 2),
+            ("1e-3", 1),
+            ("0", 0),
+            ("1e100", u64::MAX),
         ] {
             assert_eq!(
                 cpu_millis(&Quantity::parse(text).unwrap()),
