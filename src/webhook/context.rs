@@ -9,15 +9,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures::StreamExt;
+use futures::future::BoxFuture;
 use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::node::v1::RuntimeClass;
 use k8s_openapi::api::rbac::v1::{ClusterRoleBinding, RoleBinding};
+use kube::runtime::reflector::store::WriterDropped;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
 use crate::cluster::Cluster;
@@ -28,14 +30,38 @@ use crate::yaml::Node;
 
 use super::metrics::Metrics;
 
-/// The stores of every watched kind.
-struct Stores {
-    service_accounts: Store<ServiceAccount>,
-    role_bindings: Store<RoleBinding>,
-    cluster_role_bindings: Store<ClusterRoleBinding>,
-    network_policies: Store<NetworkPolicy>,
-    namespaces: Store<Namespace>,
-    runtime_classes: Store<RuntimeClass>,
+/// One watched kind's store, type-erased so the kinds are listed once (in
+/// [`run`]).
+trait Watched: Send + Sync {
+    fn wait_until_ready(&self) -> BoxFuture<'_, Result<(), WriterDropped>>;
+    /// Adds every object the store holds to `cluster`.
+    fn add_to(&self, cluster: &mut Cluster, default_namespace: &str);
+}
+
+impl<K> Watched for Store<K>
+where
+    K: kube::Resource<DynamicType = ()> + Clone + Serialize + Send + Sync + 'static,
+{
+    fn wait_until_ready(&self) -> BoxFuture<'_, Result<(), WriterDropped>> {
+        Box::pin(Store::wait_until_ready(self))
+    }
+
+    fn add_to(&self, cluster: &mut Cluster, default_namespace: &str) {
+        for object in self.state() {
+            let node = serde_json::to_value(&*object)
+                .map_err(|e| e.to_string())
+                .and_then(|v| Node::deserialize(v).map_err(|e| e.to_string()));
+            match node {
+                Ok(node) => add_object(cluster, node, default_namespace),
+                Err(e) => tracing::warn!(
+                    kind = K::kind(&()).as_ref(),
+                    name = object.meta().name.as_deref().unwrap_or_default(),
+                    error = %e,
+                    "cluster-context object left out of the index"
+                ),
+            }
+        }
+    }
 }
 
 /// Starts one reflector: its store, fed by a task that wakes `changed` on every event.
@@ -79,21 +105,20 @@ pub async fn run(
     metrics: Arc<Metrics>,
 ) {
     let changed = Arc::new(Notify::new());
-    let stores = Stores {
-        service_accounts: reflect(&client, &changed),
-        role_bindings: reflect(&client, &changed),
-        cluster_role_bindings: reflect(&client, &changed),
-        network_policies: reflect(&client, &changed),
-        namespaces: reflect(&client, &changed),
-        runtime_classes: reflect(&client, &changed),
-    };
+    // The kinds cross-resource rules look up; findings about pods depend on them.
+    let stores: Vec<Box<dyn Watched>> = vec![
+        Box::new(reflect::<Namespace>(&client, &changed)),
+        Box::new(reflect::<ServiceAccount>(&client, &changed)),
+        Box::new(reflect::<RoleBinding>(&client, &changed)),
+        Box::new(reflect::<ClusterRoleBinding>(&client, &changed)),
+        Box::new(reflect::<NetworkPolicy>(&client, &changed)),
+        Box::new(reflect::<RuntimeClass>(&client, &changed)),
+    ];
     let synced = async {
-        stores.service_accounts.wait_until_ready().await?;
-        stores.role_bindings.wait_until_ready().await?;
-        stores.cluster_role_bindings.wait_until_ready().await?;
-        stores.network_policies.wait_until_ready().await?;
-        stores.namespaces.wait_until_ready().await?;
-        stores.runtime_classes.wait_until_ready().await
+        for store in &stores {
+            store.wait_until_ready().await?;
+        }
+        Ok::<(), WriterDropped>(())
     };
     if let Err(e) = synced.await {
         tracing::error!(error = %e, "cluster-context watches ended before syncing");
@@ -118,35 +143,13 @@ pub async fn run(
 }
 
 /// The index of everything the stores hold.
-fn build(stores: &Stores, default_namespace: &str) -> Cluster {
+fn build(stores: &[Box<dyn Watched>], default_namespace: &str) -> Cluster {
     let mut cluster = Cluster::default();
-    add_all(&mut cluster, &stores.namespaces, default_namespace);
-    add_all(&mut cluster, &stores.service_accounts, default_namespace);
-    add_all(&mut cluster, &stores.role_bindings, default_namespace);
-    add_all(
-        &mut cluster,
-        &stores.cluster_role_bindings,
-        default_namespace,
-    );
-    add_all(&mut cluster, &stores.network_policies, default_namespace);
-    add_all(&mut cluster, &stores.runtime_classes, default_namespace);
+    for store in stores {
+        store.add_to(&mut cluster, default_namespace);
+    }
     cluster.live = true;
     cluster
-}
-
-fn add_all<K>(cluster: &mut Cluster, store: &Store<K>, default_namespace: &str)
-where
-    K: kube::Resource<DynamicType = ()> + Clone + Serialize + 'static,
-{
-    for object in store.state() {
-        let Some(node) = serde_json::to_value(&*object)
-            .ok()
-            .and_then(|v| serde::Deserialize::deserialize(v).ok())
-        else {
-            continue;
-        };
-        add_object(cluster, node, default_namespace);
-    }
 }
 
 /// Adds one object of the live cluster; findings about it point at
