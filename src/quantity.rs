@@ -76,24 +76,28 @@ impl Quantity {
             }
             _ => return Err(err()),
         };
-        // digits as an integer, scaled by 10^-frac_len
-        let digits = format!("{int_part}{frac_part}");
-        let digits = digits.trim_start_matches('0');
-        let mantissa: i128 = if digits.is_empty() {
-            0
-        } else if digits.len() > 30 {
-            i128::MAX / NANO
-        } else {
-            digits.parse().map_err(|_| err())?
-        };
-        let mut dec_exp: i32 = -(frac_part.len() as i32);
-        let mut value = mantissa.saturating_mul(NANO);
-        if base == 10 {
-            dec_exp += exp;
-        } else {
-            value = value.saturating_mul(1i128 << exp);
+        // The exact value is digits * 10^dec_exp * 2^bin_exp nanos. Trailing
+        // zeros of the fraction and leading zeros carry no value: dropped
+        // before anything is scaled, so `3.000…0` is 3 however many zeros.
+        let frac_part = frac_part.trim_end_matches('0');
+        let mut digits: Vec<u8> = int_part
+            .bytes()
+            .chain(frac_part.bytes())
+            .skip_while(|&b| b == b'0')
+            .map(|b| b - b'0')
+            .collect();
+        if digits.len() > MAX_SIGNIFICANT_DIGITS {
+            return Err(err());
         }
-        value = scale10(value, dec_exp);
+        let mut dec_exp = 9 - i64::try_from(frac_part.len()).unwrap_or(i64::MAX);
+        if base == 10 {
+            dec_exp += i64::from(exp);
+        } else {
+            for _ in 0..exp {
+                double(&mut digits);
+            }
+        }
+        let value = to_nanos(&digits, dec_exp);
         Ok(Quantity {
             nanos: if negative { -value } else { value },
             text: text.to_string(),
@@ -127,25 +131,45 @@ impl Quantity {
     }
 }
 
-/// `value * 10^exp`, rounding any fraction up and saturating.
-fn scale10(mut value: i128, exp: i32) -> i128 {
-    if exp >= 0 {
-        for _ in 0..exp {
-            value = value.saturating_mul(10);
-        }
-    } else {
-        for _ in 0..(-exp) {
-            let rem = value % 10;
-            value /= 10;
-            if rem != 0 {
-                value += 1;
-            }
-            if value == 0 {
-                break;
-            }
-        }
+/// More significant digits than any real quantity has; longer numbers are
+/// refused rather than rounded (rounding would make comparisons inexact).
+const MAX_SIGNIFICANT_DIGITS: usize = 100;
+
+/// Doubles a decimal number given as its digits, most significant first.
+fn double(digits: &mut Vec<u8>) {
+    let mut carry = 0;
+    for d in digits.iter_mut().rev() {
+        let v = *d * 2 + carry;
+        *d = v % 10;
+        carry = v / 10;
     }
+    if carry > 0 {
+        digits.insert(0, carry);
+    }
+}
+
+/// `digits * 10^exp` as an integer, any fraction rounded up, saturating at
+/// `i128::MAX`. `digits` has no leading zeros.
+fn to_nanos(digits: &[u8], exp: i64) -> i128 {
+    if digits.is_empty() {
+        return 0;
+    }
+    let (whole, fraction) = match usize::try_from(-exp) {
+        // the whole value is a fraction of a nano: rounds up to 1
+        Ok(k) if k >= digits.len() => return 1,
+        Ok(k) => digits.split_at(digits.len() - k),
+        Err(_) => (digits, &[][..]),
+    };
+    let mut value = whole
+        .iter()
+        .try_fold(0i128, |v, &d| v.checked_mul(10)?.checked_add(i128::from(d)));
+    for _ in 0..exp.max(0) {
+        value = value.and_then(|v| v.checked_mul(10));
+    }
+    let round_up = i128::from(fraction.iter().any(|&d| d != 0));
     value
+        .and_then(|v| v.checked_add(round_up))
+        .unwrap_or(i128::MAX)
 }
 
 impl PartialEq for Quantity {
@@ -224,6 +248,45 @@ mod tests {
         assert_eq!(q(".5"), q("500m"));
         assert_eq!(q("5."), q("5"));
         assert_eq!(q("+1"), q("1"));
+    }
+
+    /// Trailing zeros of a fraction carry no value, however many there are:
+    /// `3.` followed by 31 zeros used to parse as 0.017 (the digits were
+    /// saturated before the fraction was divided out), passing any maximum.
+    #[test]
+    fn long_fractions_keep_their_value() {
+        let zeros = |n| "0".repeat(n);
+        assert_eq!(q(&format!("3.{}", zeros(31))), q("3"));
+        assert_eq!(q(&format!("10000.{}", zeros(35))), q("10000"));
+        assert_eq!(q(&format!("8.{}Gi", zeros(40))), q("8Gi"));
+        assert_eq!(q(&format!("0{}1", zeros(60))), q("1"));
+        assert!(
+            q(&format!("4.{}1", zeros(40))) > q("4"),
+            "rounded up, not lost"
+        );
+        assert_eq!(
+            q(&format!("0.{}1", zeros(500))).nanos,
+            1,
+            "a positive value never becomes 0"
+        );
+        assert_eq!(q("0.1234567890123456789").nanos, 123_456_790);
+    }
+
+    #[test]
+    fn binary_suffixes_are_exact() {
+        assert_eq!(q("1.5Ki"), q("1536"));
+        assert_eq!(q("0.001Ki").nanos, 1_024_000_000);
+        assert_eq!(q("1Ei").whole_units(), 1 << 60);
+        assert_eq!(q("0.5Mi"), q("512Ki"));
+    }
+
+    #[test]
+    fn huge_values_saturate_and_overlong_numbers_are_refused() {
+        assert_eq!(q("1e100").nanos, i128::MAX);
+        assert_eq!(q(&"9".repeat(100)).nanos, i128::MAX);
+        assert_eq!(q(&format!("{}Ei", "9".repeat(40))).nanos, i128::MAX);
+        assert!(Quantity::parse(&"1".repeat(101)).is_err());
+        assert_eq!(q("-2.5").nanos, -2_500_000_000);
     }
 
     #[test]
