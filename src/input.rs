@@ -112,14 +112,14 @@ pub fn read(input: &Input, max_bytes: u64) -> Result<SourceFile, ReadError> {
     let result = match input {
         Input::Stdin => std::io::stdin()
             .lock()
-            .take(max_bytes + 1)
+            .take(max_bytes.saturating_add(1))
             .read_to_end(&mut bytes),
         Input::File(p) => std::fs::File::open(p).and_then(|f| {
             let len = f.metadata().map(|m| m.len()).unwrap_or(0);
             if len > max_bytes {
                 return Err(std::io::Error::other(too_large(len, max_bytes)));
             }
-            f.take(max_bytes + 1).read_to_end(&mut bytes)
+            f.take(max_bytes.saturating_add(1)).read_to_end(&mut bytes)
         }),
     };
     result.map_err(|e| ReadError::from(e.to_string()))?;

@@ -689,3 +689,81 @@ fn explain_unknown_rule_exits_2_with_suggestion() {
         r.stderr
     );
 }
+
+/// Inputs built to break arithmetic or recursion are reported, never a
+/// crash: a YAML error quoting `line <usize::MAX>` in a later document
+/// (its line numbers are shifted by the documents before it), the largest
+/// `--max-file-size`, a chain of 30,000 Dockerfile stages (more than 512 is
+/// an error, and the file is read no further), and `${A:-...}` nested 5,000
+/// deep.
+#[test]
+fn hostile_inputs_are_reported_not_crashed_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = u64::MAX.to_string();
+    write(
+        dir.path(),
+        "dup.yaml",
+        format!("a: 1\n---\nline {big}: 1\nline {big}: 2\n"),
+    );
+    let r = run_in(dir.path(), &["check", "-f", "json", "dup.yaml"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let doc = json_of(&r);
+    let f = findings(&doc)
+        .iter()
+        .find(|f| f["code"] == "SL9002")
+        .unwrap_or_else(|| panic!("{doc}"));
+    assert_eq!(f["line"], 4, "{f}");
+    assert!(f["message"].as_str().unwrap().contains(&big), "{f}");
+
+    let pod =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(COMPLIANT_POD)).unwrap();
+    let r = run(&["check", "--max-file-size", &big, COMPLIANT_POD]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = run_full(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        &["check", "--max-file-size", &big, "-"],
+        Some(&pod),
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    let mut chain = String::from("FROM debian:12 AS s0\n");
+    for i in 1..30_000 {
+        chain.push_str(&format!("FROM s{} AS s{i}\n", i - 1));
+    }
+    write(dir.path(), "Dockerfile", chain);
+    let r = run_in(dir.path(), &["check", "-f", "json", "Dockerfile"]);
+    let doc = json_of(&r);
+    let f = findings(&doc)
+        .iter()
+        .find(|f| f["code"] == "SL9011")
+        .unwrap_or_else(|| panic!("{doc}"));
+    assert_eq!(f["line"], 513, "the 513th FROM: {f}");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("more than 512 build stages"),
+        "{f}"
+    );
+    assert_ne!(r.code, 0, "{}", r.stderr);
+
+    let nested = format!("FROM {}debian{}\n", "${A:-".repeat(5000), "}".repeat(5000));
+    std::fs::remove_file(dir.path().join("Dockerfile")).unwrap();
+    write(dir.path(), "Dockerfile", nested);
+    let r = run_in(dir.path(), &["check", "-f", "json", "Dockerfile"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let messages = r.stdout.to_string();
+    assert!(messages.contains("nested more than 16 deep"), "{messages}");
+}
+
+/// `dispatch batch --concurrency` is bounded (a huge value used to panic
+/// inside the semaphore) and 0 is refused rather than silently made 1.
+#[test]
+fn batch_concurrency_is_bounded() {
+    for value in ["0", "4097", "2305843009213693952"] {
+        let r = run(&["dispatch", "batch", "--concurrency", value, "none.yaml"]);
+        assert_eq!(r.code, 2, "{value}: {}", r.stderr);
+        assert!(r.stderr.contains("1..=4096"), "{value}: {}", r.stderr);
+        assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    }
+}

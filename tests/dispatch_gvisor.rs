@@ -397,6 +397,19 @@ fn deadline_kills_the_sandbox() {
     assert_eq!(r.exit_code, Some(137));
 }
 
+/// A deadline too far away to add to a clock (i64::MAX seconds) is no
+/// deadline: the run completes instead of panicking.
+#[test]
+fn a_deadline_beyond_the_clock_is_no_deadline() {
+    let f = Fixture::new();
+    let p = pod(&["sh", "-c", "echo done"], |v| {
+        v["spec"]["activeDeadlineSeconds"] = json!(i64::MAX)
+    });
+    let r = f.run(&f.local(p));
+    assert_eq!(r.reason, Reason::Completed, "{}", r.stderr_text());
+    assert_eq!(r.stdout_text(), "done\n");
+}
+
 /// The workload runs as the Pod's uid/gid (fsGroup as a supplementary
 /// group), with no capabilities and no_new_privs set.
 #[test]

@@ -84,9 +84,9 @@ pub struct BatchArgs {
     pub requests: Vec<PathBuf>,
     #[command(flatten)]
     pub common: Common,
-    /// Runs at once.
-    #[arg(long, default_value_t = 4)]
-    pub concurrency: usize,
+    /// Runs at once (1 to 4096).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=4096))]
+    pub concurrency: u16,
 }
 
 fn load_request(path: &Path) -> miette::Result<RunRequest> {
@@ -398,7 +398,7 @@ fn runtime() -> miette::Result<tokio::runtime::Runtime> {
 fn batch(args: BatchArgs) -> miette::Result<ExitCode> {
     let launcher = Arc::new(Launcher::new(args.common)?);
     let runtime = runtime()?;
-    let limit = Arc::new(tokio::sync::Semaphore::new(args.concurrency.max(1)));
+    let limit = Arc::new(tokio::sync::Semaphore::new(usize::from(args.concurrency)));
     let results: Vec<(PathBuf, Result<Ended, String>)> = runtime.block_on(async {
         on_ctrl_c(launcher.cancel.clone(), Some(limit.clone()))?;
         let mut tasks = Vec::new();

@@ -1620,7 +1620,10 @@ pub fn run(cfg: &LocalRun) -> Result<RunResult, Error> {
         });
     }
 
-    let deadline_at = started + Duration::from_secs(workload.deadline);
+    // `Instant + Duration` panics on overflow: a deadline of i64::MAX seconds
+    // is as good as none, so it is capped at a century.
+    let deadline = workload.deadline.min(100 * 365 * 24 * 3600);
+    let deadline_at = started + Duration::from_secs(deadline);
     let mut killed_at: Option<Instant> = None;
     let mut forced = false;
     let mut interrupted = false;

@@ -167,6 +167,13 @@ pub fn parse(text: &str) -> (Dockerfile, Vec<ParseError>) {
         errors: lexed.errors,
     };
     for raw in &lexed.instructions {
+        if raw.keyword == "FROM" && b.stages.len() == MAX_STAGES {
+            b.error(
+                raw.keyword_span,
+                format!("more than {MAX_STAGES} build stages: the rest of the file is not checked"),
+            );
+            break;
+        }
         b.instruction(raw);
     }
     if b.stages.is_empty() && b.errors.is_empty() {
@@ -184,6 +191,11 @@ pub fn parse(text: &str) -> (Dockerfile, Vec<ParseError>) {
         b.errors,
     )
 }
+
+/// Build stages read from one file. Real Dockerfiles have a handful; the
+/// bound keeps the stage-chain walks of the parser and the rules (each linear
+/// in the chain) from growing quadratic on a generated file.
+pub const MAX_STAGES: usize = 512;
 
 struct Builder {
     escape: char,
@@ -434,14 +446,20 @@ impl Builder {
         });
     }
 
-    /// The ENV variables a stage ends with (its parents' included).
+    /// The ENV variables a stage ends with (its parents' included). A loop,
+    /// not a recursion: a chain of stages may be as long as the file.
     fn stage_env(&self, index: usize) -> Scope {
-        let stage = &self.stages[index];
-        let mut env = stage.parent.map_or_else(Scope::new, |p| self.stage_env(p));
-        for i in &stage.instructions {
-            if let Kind::Env(vars) = &i.kind {
-                for v in vars {
-                    env.insert(v.name.clone(), v.value.clone().and_then(Result::ok));
+        let mut chain = vec![index];
+        while let Some(p) = self.stages[*chain.last().expect("not empty")].parent {
+            chain.push(p);
+        }
+        let mut env = Scope::new();
+        for &s in chain.iter().rev() {
+            for i in &self.stages[s].instructions {
+                if let Kind::Env(vars) = &i.kind {
+                    for v in vars {
+                        env.insert(v.name.clone(), v.value.clone().and_then(Result::ok));
+                    }
                 }
             }
         }

@@ -43,8 +43,27 @@ impl fmt::Display for Unresolved {
     }
 }
 
+/// How deep `${A:-${B:-...}}` may nest; deeper is [`Unresolved::Unsupported`]
+/// (real Dockerfiles nest two or three levels; the bound keeps the recursion
+/// off the end of the stack).
+pub const MAX_NESTING: usize = 16;
+
 /// Evaluates one word: removes quotes and escapes, substitutes variables.
 pub fn expand(word: &str, scope: &Scope, escape: char) -> Result<String, Unresolved> {
+    expand_nested(word, scope, escape, 0)
+}
+
+fn expand_nested(
+    word: &str,
+    scope: &Scope,
+    escape: char,
+    depth: usize,
+) -> Result<String, Unresolved> {
+    if depth > MAX_NESTING {
+        return Err(Unresolved::Unsupported(format!(
+            "${{...}} nested more than {MAX_NESTING} deep"
+        )));
+    }
     let chars: Vec<char> = word.chars().collect();
     let mut out = String::with_capacity(word.len());
     let mut i = 0;
@@ -70,7 +89,7 @@ pub fn expand(word: &str, scope: &Scope, escape: char) -> Result<String, Unresol
             in_double = !in_double;
             i += 1;
         } else if c == '$' {
-            i = substitute(&chars, i, scope, escape, &mut out)?;
+            i = substitute(&chars, i, scope, escape, depth, &mut out)?;
         } else {
             out.push(c);
             i += 1;
@@ -86,6 +105,7 @@ fn substitute(
     at: usize,
     scope: &Scope,
     escape: char,
+    nesting: usize,
     out: &mut String,
 ) -> Result<usize, Unresolved> {
     let is_name = |c: char| c.is_ascii_alphanumeric() || c == '_';
@@ -137,7 +157,7 @@ fn substitute(
                         return Err(Unresolved::Unsupported(format!("${{{inner}}}")));
                     };
                     let current = lookup(name)?;
-                    let word = expand(word, scope, escape)?;
+                    let word = expand_nested(word, scope, escape, nesting + 1)?;
                     match (op, current) {
                         (":-", Some(v)) if !v.is_empty() => v,
                         (":-", _) => word,
@@ -246,5 +266,18 @@ mod tests {
         let s = r#"A=1 B="x y" C='p q' D=a\ b"#;
         let words: Vec<&str> = split_words(s, '\\').into_iter().map(|r| &s[r]).collect();
         assert_eq!(words, ["A=1", r#"B="x y""#, "C='p q'", r"D=a\ b"]);
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let nested = |n: usize| format!("{}x{}", "${A:-".repeat(n), "}".repeat(n));
+        let s = Scope::new();
+        assert_eq!(expand(&nested(MAX_NESTING), &s, '\\').unwrap(), "x");
+        assert_eq!(
+            expand(&nested(MAX_NESTING + 1), &s, '\\'),
+            Err(Unresolved::Unsupported(format!(
+                "${{...}} nested more than {MAX_NESTING} deep"
+            )))
+        );
     }
 }

@@ -115,9 +115,15 @@ pub fn shift_line_numbers(msg: &str, by: usize) -> String {
         let (before, after) = rest.split_at(i + "line ".len());
         out.push_str(before);
         let digits = after.chars().take_while(char::is_ascii_digit).count();
-        match after[..digits].parse::<usize>() {
-            Ok(n) => out.push_str(&(n + by).to_string()),
-            Err(_) => out.push_str(&after[..digits]),
+        // A number that is not a line we counted (it may quote the input,
+        // `line 18446744073709551615`) is left as written.
+        match after[..digits]
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| n.checked_add(by))
+        {
+            Some(n) => out.push_str(&n.to_string()),
+            None => out.push_str(&after[..digits]),
         }
         rest = &after[digits..];
     }
