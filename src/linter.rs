@@ -559,9 +559,15 @@ pub fn match_selects(m: &policy::Match, r: &Resource, linter: &Linter) -> bool {
     let ns = r.namespace.as_deref().unwrap_or(&linter.default_namespace);
     (m.kinds.is_empty() || m.kinds.iter().any(|k| k == &r.kind))
         && (m.namespaces.is_empty() || m.namespaces.iter().any(|n| n == ns))
-        && m.label_selector
-            .as_ref()
-            .is_none_or(|s| s.matches(&r.labels))
+        && m.label_selector.as_ref().is_none_or(|s| {
+            // A workload is selected by its own labels or its pod template's:
+            // a Job labelled only in its template is still a runner's Job.
+            s.matches(&r.labels)
+                || r.workload()
+                    .and_then(Result::ok)
+                    .and_then(|w| w.pod.metadata?.labels.as_ref())
+                    .is_some_and(|labels| s.matches(labels))
+        })
         && m.namespace_selector
             .as_ref()
             .is_none_or(|s| s.matches(&linter.namespace_labels(ns)))

@@ -260,3 +260,53 @@ fn namespace_selectors_see_namespace_objects_in_the_inputs() {
         "stdin is read once and judged"
     );
 }
+
+/// A policy's `match.labelSelector` selects a workload by its own labels or
+/// by its pod template's: a Job labelled `app: workflow-runner` only in its
+/// template, running under runc, was judged by no rule at all and exited 0.
+#[test]
+fn label_selectors_see_pod_template_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("policy.yaml"),
+        format!("{HEAD}spec:\n  extends: [gvisor-sandbox]\n  match:\n    labelSelector:\n      matchLabels: {{app: workflow-runner}}\n"),
+    )
+    .unwrap();
+    let job = |template_labels: &str| {
+        format!(
+            "apiVersion: batch/v1\nkind: Job\nmetadata: {{name: j, namespace: workflows}}\nspec:\n  template:\n    metadata:\n      labels: {template_labels}\n    spec:\n      runtimeClassName: runc\n      restartPolicy: Never\n      containers: [{{name: c, image: busybox}}]\n"
+        )
+    };
+    let codes = |template_labels: &str| {
+        std::fs::write(dir.path().join("job.yaml"), job(template_labels)).unwrap();
+        let out = bin()
+            .current_dir(dir.path())
+            .args([
+                "check",
+                "--no-config",
+                "-f",
+                "json",
+                "--policy",
+                "policy.yaml",
+                "job.yaml",
+            ])
+            .output()
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let codes: Vec<String> = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap().to_string())
+            .collect();
+        (out.status.code(), codes)
+    };
+    let (code, found) = codes("{app: workflow-runner}");
+    assert_eq!(code, Some(1), "{found:?}");
+    assert!(
+        found.iter().any(|c| c == "SL1001"),
+        "runtimeClassName: {found:?}"
+    );
+    let (code, found) = codes("{app: other}");
+    assert_eq!(code, Some(0), "not selected: {found:?}");
+}

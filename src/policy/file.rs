@@ -133,7 +133,8 @@ pub struct Match {
     /// Labels of the object's namespace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace_selector: Option<LabelSelector>,
-    /// Labels of the object (for workloads: of the pod template).
+    /// Labels of the object; a workload is also selected when its pod
+    /// template's labels match.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label_selector: Option<LabelSelector>,
 }
