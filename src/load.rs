@@ -116,9 +116,8 @@ fn type_meta(node: &Node) -> (Option<&str>, Option<&str>) {
 /// The objects in one document: itself, or the items of a List.
 fn objects_of(root: &Node, doc: usize, out: &mut LoadedFile) -> Vec<Resource> {
     let here = |pointer: Pointer| At::Pointer { doc, pointer };
-    let mut found = Vec::new();
     match &root.value {
-        Value::Null => return found,
+        Value::Null => return Vec::new(),
         Value::Map(_) => {}
         other => {
             out.diag(
@@ -129,7 +128,7 @@ fn objects_of(root: &Node, doc: usize, out: &mut LoadedFile) -> Vec<Resource> {
                     other.type_name()
                 ),
             );
-            return found;
+            return Vec::new();
         }
     }
     let (api_version, kind) = type_meta(root);
@@ -144,24 +143,45 @@ fn objects_of(root: &Node, doc: usize, out: &mut LoadedFile) -> Vec<Resource> {
             here(Pointer::root()),
             format!("document has no {missing}: not a Kubernetes object; skipped"),
         );
-        return found;
+        return Vec::new();
     };
-    let items = root.get("items").filter(|_| kind.ends_with("List"));
+    list_or_object(root, Pointer::root(), api_version, kind, doc, out, 0)
+}
+
+/// How deep Lists may nest in Lists (kubectl flattens any depth; real files
+/// nest one or two).
+const MAX_LIST_NESTING: usize = 8;
+
+/// The object at `base`, or, for a List with `items`, the objects of its
+/// items, nested Lists flattened as kubectl does.
+fn list_or_object(
+    node: &Node,
+    base: Pointer,
+    api_version: &str,
+    kind: &str,
+    doc: usize,
+    out: &mut LoadedFile,
+    depth: usize,
+) -> Vec<Resource> {
+    let here = |pointer: Pointer| At::Pointer { doc, pointer };
+    let mut found = Vec::new();
+    let items = node.get("items").filter(|_| kind.ends_with("List"));
     let Some(items) = items else {
-        found.extend(decode_one(
-            root,
-            Pointer::root(),
-            api_version,
-            kind,
-            doc,
-            out,
-        ));
+        found.extend(decode_one(node, base, api_version, kind, doc, out));
         return found;
     };
+    if depth == MAX_LIST_NESTING {
+        out.diag(
+            &input::INVALID_VALUE,
+            here(base),
+            format!("Lists nested more than {MAX_LIST_NESTING} deep; not read"),
+        );
+        return found;
+    }
     let Value::Seq(items) = &items.value else {
         out.diag(
             &input::INVALID_VALUE,
-            here(Pointer::root().key("items")),
+            here(base.key("items")),
             format!("`items` of a {kind} must be a list"),
         );
         return found;
@@ -169,14 +189,14 @@ fn objects_of(root: &Node, doc: usize, out: &mut LoadedFile) -> Vec<Resource> {
     // Typed lists (PodList) may leave apiVersion and kind off their items.
     let item_kind = (kind != "List").then(|| &kind[..kind.len() - 4]);
     for (i, item) in items.iter().enumerate() {
-        let ptr = Pointer::root().key("items").index(i);
+        let ptr = base.key("items").index(i);
         let (iav, ik) = type_meta(item);
         match (
             iav.or((kind != "List").then_some(api_version)),
             ik.or(item_kind),
         ) {
             (Some(av), Some(k)) if matches!(item.value, Value::Map(_)) => {
-                found.extend(decode_one(item, ptr, av, k, doc, out));
+                found.extend(list_or_object(item, ptr, av, k, doc, out, depth + 1));
             }
             _ => {
                 out.diag(
