@@ -415,6 +415,20 @@ fn duplicate_key(span: Span, shown: Option<&str>) -> YamlError {
     )
 }
 
+/// A merge key placed after an explicit key that its value sets too. The YAML
+/// merge rules keep the explicit value; kubectl's decoder (go-yaml v2) applies
+/// `<<` where it stands, so the merged value overwrites the earlier one. The
+/// object read here would not be the object sent: refused (fail closed).
+fn merge_after_key(span: Span, shown: Option<&str>) -> YamlError {
+    let key = shown.map_or(" a key".to_string(), |k| format!(" `{k}`"));
+    error(
+        span,
+        format!(
+            "the merge key `<<` sets{key} that this mapping already set above it (parsers disagree on which value wins: kubectl's takes the merged one); put `<<` before the mapping's own keys"
+        ),
+    )
+}
+
 impl YamlError {
     /// Moves an error raised inside a node replayed through an alias to that alias.
     fn inside_alias(mut self, alias: Option<Span>) -> Self {
@@ -1676,7 +1690,10 @@ impl<'a> Builder<'a> {
             base: self.seen.len(),
             set: None,
         };
-        let mut merges: Vec<Vec<Pending<'a>>> = Vec::new();
+        // The one merge key of this mapping: where it is, the keys set above it
+        // and the entries it brings in.
+        let mut merge: Option<(Span, HashSet<Fingerprint<'a>>)> = None;
+        let mut merged: Vec<Pending<'a>> = Vec::new();
         loop {
             let (ev, origin) = next(src)?;
             let key = match ev {
@@ -1695,10 +1712,17 @@ impl<'a> Builder<'a> {
                 Ev::SeqEnd(at) => return Err(error(at, "unexpected end of a sequence".into())),
             };
             if key.is_merge_key() {
-                let batch = self.merge_value(src)?;
-                if !batch.is_empty() {
-                    merges.push(batch);
+                // Two merge keys are duplicate keys: applied in place (go-yaml
+                // v2) the later wins, by the merge rules the earlier.
+                if merge.is_some() {
+                    return Err(duplicate_key(key.span, Some("<<")));
                 }
+                let above = match &seen.set {
+                    Some(set) => set.clone(),
+                    None => self.seen[seen.base..].iter().cloned().collect(),
+                };
+                merge = Some((key.span, above));
+                merged = self.merge_value(src)?;
                 continue;
             }
             let fp = scalar_fingerprint(&key);
@@ -1717,10 +1741,19 @@ impl<'a> Builder<'a> {
             });
         }
         // Merged entries follow, each kept unless its key is already there:
-        // explicit keys win over merged ones, earlier merges over later ones.
-        for pending in merges.into_iter().flatten() {
+        // explicit keys below `<<` win over merged ones (as they do when `<<`
+        // is applied in place), earlier merged mappings over later ones.
+        for pending in merged {
             let fp = pending.scalar_key().map(scalar_fingerprint);
-            if fp.as_ref().is_some_and(|fp| self.contains(&seen, fp)) {
+            if let Some(fp) = &fp
+                && self.contains(&seen, fp)
+            {
+                if let Some((at, above)) = &merge
+                    && above.contains(fp)
+                {
+                    let shown = pending.scalar_key().and_then(Scalar::shown);
+                    return Err(merge_after_key(*at, shown));
+                }
                 continue;
             }
             let mut keys = Replay::new(pending.key, None);
@@ -1823,6 +1856,9 @@ impl<'a> Builder<'a> {
     /// entries (duplicates refused), then those of its own merge keys.
     fn merge_mapping(&mut self, src: &mut Replay<'a>) -> Result<Vec<Pending<'a>>, YamlError> {
         let mut fields = Vec::new();
+        // This mapping's merge key: where it is, how many fields stand above
+        // it, and the entries it brings in.
+        let mut merge: Option<(Span, usize)> = None;
         let mut nested = Vec::new();
         loop {
             let item = next(src)?;
@@ -1835,7 +1871,11 @@ impl<'a> Builder<'a> {
             if let [(Ev::Scalar(s), _)] = key.as_slice()
                 && s.is_merge_key()
             {
-                nested.push(self.merge_value(src)?);
+                if merge.is_some() {
+                    return Err(duplicate_key(s.span, Some("<<")));
+                }
+                merge = Some((s.span, fields.len()));
+                nested = self.merge_value(src)?;
                 continue;
             }
             let item = next(src)?;
@@ -1850,7 +1890,22 @@ impl<'a> Builder<'a> {
                 return Err(duplicate_key(first.span(), shown));
             }
         }
-        fields.extend(nested.into_iter().flatten());
+        if let Some((at, above)) = merge
+            && above > 0
+        {
+            let above: HashSet<_> = fields[..above]
+                .iter()
+                .map(|f| fingerprint(&f.key, &mut 0))
+                .collect();
+            if let Some(field) = nested
+                .iter()
+                .find(|f| above.contains(&fingerprint(&f.key, &mut 0)))
+            {
+                let shown = field.scalar_key().and_then(Scalar::shown);
+                return Err(merge_after_key(at, shown));
+            }
+        }
+        fields.extend(nested);
         Ok(fields)
     }
 }

@@ -258,6 +258,50 @@ mod tests {
         );
     }
 
+    /// Where go-yaml v2 (kubectl) and the YAML merge rules would build
+    /// different objects, the document is refused; where they agree it is read.
+    #[test]
+    fn merge_keys_are_refused_where_parsers_disagree() {
+        let refused = [
+            // An explicit key above `<<`: kubectl takes the merged `true`.
+            ("t:\n  a: false\n  <<: {a: true, b: 1}\n", "`a`", 16),
+            (
+                "m: &m {a: true}\nt:\n  a: false\n  <<: [{b: 1}, *m]\n",
+                "`a`",
+                32,
+            ),
+            // Inside a merged mapping too.
+            ("t:\n  <<: {a: 1, <<: {a: 2}}\n", "`a`", 16),
+            // Two merge keys in one mapping.
+            ("t:\n  <<: {a: 1}\n  <<: {a: 2}\n", "`<<`", 18),
+            ("t:\n  <<: {x: {<<: {a: 1}, <<: {b: 2}}}\n", "`<<`", 26),
+        ];
+        for (text, key, at) in refused {
+            let err = parse_documents(text, &Limits::default()).unwrap_err();
+            assert!(err.message.contains(key), "{text:?}: {}", err.message);
+            let span = err.span.expect("located");
+            assert_eq!(&text[span.start..span.end], "<<", "{text:?}");
+            assert_eq!(span.start, at, "{text:?}");
+        }
+        // `<<` first, explicit keys below it win (in both readings).
+        let root = parse_one("t:\n  <<: {a: true, b: 1}\n  a: false\n");
+        let t = root.get("t").unwrap();
+        assert_eq!(t.get("a").unwrap().value, Value::Bool(false));
+        assert_eq!(t.get("b").unwrap().value, Value::Int(1));
+        // Keys above `<<` that it does not set are fine.
+        let root = parse_one("t:\n  c: 0\n  <<: {a: 1}\n");
+        assert_eq!(
+            root.get("t").unwrap().get("a").unwrap().value,
+            Value::Int(1)
+        );
+        // A list of merged mappings: the earlier wins (in both readings).
+        let root = parse_one("t:\n  <<: [{a: 1}, {a: 2, b: 2}]\n");
+        assert_eq!(
+            root.get("t").unwrap().get("a").unwrap().value,
+            Value::Int(1)
+        );
+    }
+
     #[test]
     fn alias_bombs_are_refused() {
         let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
@@ -341,8 +385,7 @@ mod tests {
 
     #[test]
     fn merge_keys_keep_explicit_and_earlier_entries() {
-        let root =
-            parse_one("t:\n  <<: [{a: 1, b: 1}, {b: 2, c: 2}]\n  <<: {c: 3, d: 3}\n  a: 0\n");
+        let root = parse_one("t:\n  <<: [{a: 1, b: 1}, {b: 2, c: 2}, {c: 3, d: 3}]\n  a: 0\n");
         let t = root.get("t").unwrap();
         let keys: Vec<(&str, &Value)> = match &t.value {
             Value::Map(entries) => entries
@@ -361,9 +404,9 @@ mod tests {
                 ("d", &Value::Int(3)),
             ]
         );
-        // A merged key that an explicit key overrides is not a duplicate; an
-        // explicit key repeated is, even with a merge key between.
-        assert!(parse_documents("t:\n  a: 0\n  <<: {a: 1}\n", &Limits::default()).is_ok());
+        // A merged key that an explicit key below `<<` overrides is not a
+        // duplicate (above it, see `merge_keys_are_refused_where_parsers_disagree`);
+        // an explicit key repeated is, even with a merge key between.
         let text = "t:\n  a: 0\n  <<: {a: 1}\n  a: 2\n";
         let err = parse_documents(text, &Limits::default()).unwrap_err();
         assert!(
