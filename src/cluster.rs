@@ -289,13 +289,7 @@ impl Cluster {
                     ports: NamedPort::from_container_ports(
                         w.pod.containers().flat_map(|c| c.ports.iter()),
                     ),
-                    service_account: w
-                        .pod
-                        .spec
-                        .service_account_name
-                        .clone()
-                        .filter(|s| !s.is_empty())
-                        .unwrap_or_else(|| "default".to_string()),
+                    service_account: w.pod.service_account().to_string(),
                     at: locate(&labels_ptr),
                 });
             }

@@ -78,6 +78,25 @@ impl<'a> PodView<'a> {
         self.base.key(field)
     }
 
+    /// The ServiceAccount the pod runs as: `serviceAccountName`, else the
+    /// deprecated `serviceAccount` (the API server copies it over when the name
+    /// is empty), else `default`.
+    pub fn service_account(&self) -> &'a str {
+        self.service_account_field().1
+    }
+
+    /// The field that names the pod's ServiceAccount (`serviceAccountName`
+    /// when neither does) and the name.
+    pub fn service_account_field(&self) -> (&'static str, &'a str) {
+        [
+            ("serviceAccountName", &self.spec.service_account_name),
+            ("serviceAccount", &self.spec.service_account),
+        ]
+        .into_iter()
+        .find_map(|(field, name)| Some((field, name.as_deref().filter(|n| !n.is_empty())?)))
+        .unwrap_or(("serviceAccountName", "default"))
+    }
+
     /// The pod's volumes (none when unset).
     pub fn volumes(&self) -> &'a [k8s_openapi::api::core::v1::Volume] {
         self.spec.volumes.as_deref().unwrap_or_default()

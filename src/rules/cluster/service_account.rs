@@ -22,15 +22,10 @@ crate::declare_rule! {
 }
 
 fn check(_: &NoParams, cx: &mut Cx, w: &Workload<'_>) {
-    let Some(name) = w
-        .pod
-        .spec
-        .service_account_name
-        .as_deref()
-        .filter(|n| !n.is_empty() && *n != "default")
-    else {
+    let (field, name) = w.pod.service_account_field();
+    if name == "default" {
         return;
-    };
+    }
     let namespace = cx.namespace_of(w.resource).to_string();
     let cluster = cx.known();
     if cluster
@@ -41,13 +36,13 @@ fn check(_: &NoParams, cx: &mut Cx, w: &Workload<'_>) {
     }
     if cluster.live {
         cx.report(
-            w.pod.at("serviceAccountName"),
+            w.pod.at(field),
             format!("ServiceAccount {namespace}/{name} does not exist in the cluster"),
         );
         return;
     }
     cx.report(
-        w.pod.at("serviceAccountName"),
+        w.pod.at(field),
         format!("cannot verify ServiceAccount {namespace}/{name}: it is not among the inputs"),
     )
     .unverified();

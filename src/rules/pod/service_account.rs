@@ -55,13 +55,7 @@ fn check(_: &NoParams, cx: &mut Cx, w: &Workload<'_>) {
             cx.report(ptr, "the pod mounts a service account token");
         }
         None => {
-            let sa = w
-                .pod
-                .spec
-                .service_account_name
-                .as_deref()
-                .filter(|n| !n.is_empty())
-                .unwrap_or("default");
+            let sa = w.pod.service_account();
             let namespace = cx.namespace_of(w.resource).to_string();
             let facts = cx
                 .known()
