@@ -350,6 +350,7 @@ fn webhook_configuration_fails_closed_outside_system_namespaces() {
     let expected: BTreeSet<String> = [
         "/pods",
         "/pods/ephemeralcontainers",
+        "/pods/resize",
         "apps/deployments",
         "apps/statefulsets",
         "apps/daemonsets",

@@ -311,6 +311,31 @@ fn ephemeral_containers_subresource_is_judged() {
     assert_eq!(response(&status)["allowed"], true);
 }
 
+/// In-place resizing (`pods/resize`, Kubernetes 1.33+) sends the whole Pod: a
+/// runner resized past the policy's cpu maximum is denied, within it allowed.
+#[test]
+fn resize_subresource_is_judged() {
+    let linter = live_linter();
+    let resized = |cpu: &str| {
+        let mut p = pod();
+        p["spec"]["containers"][0]["resources"]["limits"]["cpu"] = json!(cpu);
+        let body = review_body(
+            "UPDATE",
+            &p,
+            json!({"subResource": "resize", "oldObject": pod()}),
+        );
+        response(&review::review(&linter, &body))
+    };
+    let r = resized("16");
+    assert_eq!(r["allowed"], false);
+    let msg = r["status"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("SL1022 spec.containers[0].resources.limits.cpu"),
+        "{msg}"
+    );
+    assert_eq!(resized("1500m")["allowed"], true);
+}
+
 /// A Deployment whose template breaks the policy is denied at the template's paths.
 #[test]
 fn deployment_with_bad_template_is_denied() {

@@ -181,10 +181,12 @@ pub fn review(linter: &Linter, body: &[u8]) -> Outcome {
         "DELETE" | "CONNECT" => return allowed(out),
         other => return invalid(out, REVIEW_V1, &format!("unknown operation `{other}`")),
     }
-    // Subresources other than ephemeralcontainers (status, binding, eviction,
-    // scale) cannot change what runs in the pod.
+    // Subresources other than ephemeralcontainers and resize (status, binding,
+    // eviction, scale) cannot change what runs in the pod. Both judged ones
+    // carry the whole Pod: `kubectl debug` adds containers through the first,
+    // in-place resizing (Kubernetes 1.33+) changes resources through the second.
     match req.sub_resource.as_deref() {
-        None | Some("") | Some("ephemeralcontainers") => {}
+        None | Some("" | "ephemeralcontainers" | "resize") => {}
         Some(_) => return allowed(out),
     }
     let Some(object) = req
