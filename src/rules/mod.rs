@@ -34,6 +34,7 @@ pub static ALL: &[&RuleDef] = &[
     &pod::image::IMAGE_DIGEST,
     &pod::resources::RESOURCE_REQUESTS,
     &pod::resources::RESOURCE_LIMITS,
+    &pod::volumes::VOLUME_SOURCE,
     &pss::host::HOST_PROCESS,
     &pss::host::HOST_NAMESPACES,
     &pss::privilege::PRIVILEGED,

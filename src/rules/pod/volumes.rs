@@ -1,4 +1,4 @@
-//! SL1015-SL1018: volumes and where a container can write.
+//! SL1015-SL1018 and SL1023: volumes and where a container can write.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -266,6 +266,76 @@ fn secret_volumes(_: &NoParams, cx: &mut Cx, w: &Workload<'_>) {
                     ),
                 );
             }
+        }
+    }
+}
+
+/// Parameters of `volume-source`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct SourceParams {
+    /// Volume sources a runner may use, by their field name in the Volume
+    /// (`emptyDir`, `configMap`, `persistentVolumeClaim`, `csi`, `nfs`, ...).
+    /// `hostPath` is judged by `host-path` only.
+    pub allowed: Vec<String>,
+}
+
+impl Default for SourceParams {
+    fn default() -> Self {
+        Self {
+            allowed: [
+                "emptyDir",
+                "configMap",
+                "secret",
+                "downwardAPI",
+                "projected",
+                "image",
+                "persistentVolumeClaim",
+                "ephemeral",
+            ]
+            .map(String::from)
+            .to_vec(),
+        }
+    }
+}
+
+crate::declare_rule! {
+    /// Volumes may use only allowed sources (default: emptyDir, configMap, secret, downwardAPI, projected, image, persistentVolumeClaim, ephemeral).
+    ///
+    /// The kubelet, not the sandbox, mounts a volume, so a network filesystem
+    /// (nfs, iscsi, cephfs, glusterfs, ...) is reached from the node whatever the
+    /// runner's NetworkPolicy allows: a way in and out around the egress rules.
+    /// `gitRepo` runs git on the node with arguments from the pod (CVE-2024-10220),
+    /// `flexVolume` runs a node binary, and inline cloud disks bypass the
+    /// PersistentVolume controls. Inline `csi` volumes are driver-specific and
+    /// not allowed unless the policy names them. A volume that names no source
+    /// becomes an emptyDir (judged by `empty-dir-size-limit`); hostPath volumes
+    /// are `host-path`'s.
+    pub static VOLUME_SOURCE = {
+        code: "SL1023",
+        name: "volume-source",
+        severity: Error,
+        category: PodSecurity,
+        remediation: "Use an emptyDir for scratch space, a ConfigMap or Secret for inputs, or a persistentVolumeClaim for storage the cluster administers; or add the source to the rule's `allowed` list.",
+        params: SourceParams,
+        check: volume_sources,
+    }
+}
+
+fn volume_sources(p: &SourceParams, cx: &mut Cx, w: &Workload<'_>) {
+    for (i, v) in w.pod.volumes().iter().enumerate() {
+        for source in crate::rules::pss::volumes::sources(v) {
+            if source == "hostPath" || p.allowed.iter().any(|a| a == source) {
+                continue;
+            }
+            cx.report(
+                w.pod.at("volumes").index(i).key(source),
+                format!(
+                    "volume \"{}\" is a {source} volume (allowed: {})",
+                    v.name,
+                    p.allowed.join(", ")
+                ),
+            );
         }
     }
 }

@@ -46,7 +46,7 @@ pub const ALLOWED_VOLUME_TYPES: &[&str] = &[
 
 /// The sources set on a volume, by field name, allowed ones first (the order
 /// admission tests them in).
-fn sources(v: &Volume) -> Vec<&'static str> {
+pub(crate) fn sources(v: &Volume) -> Vec<&'static str> {
     let all = [
         ("configMap", v.config_map.is_some()),
         ("csi", v.csi.is_some()),
