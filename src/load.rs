@@ -4,7 +4,7 @@
 
 use crate::finding::ObjectRef;
 use crate::pointer::Pointer;
-use crate::resource::{Resource, decode_object};
+use crate::resource::{Object, Resource, decode_object};
 use crate::rule::RuleDef;
 use crate::rules::input;
 use crate::source::Span;
@@ -258,6 +258,29 @@ fn decode_one(
             d.help = Some(format!("rename `{}` to `{s}`", u.key));
         }
     }
+    // A kind not modelled (an object that failed to decode is `Other` too, and
+    // reported below).
+    if decoded.error.is_none() && matches!(decoded.resource.object, Object::Other) {
+        let mut found = Vec::new();
+        pod_specs_in(node, &decoded.resource.base, &mut found);
+        if let Some(first) = found.first() {
+            let more = match found.len() {
+                1 => String::new(),
+                n => format!(" (and {} more)", n - 1),
+            };
+            out.diag(
+                &input::UNJUDGED_POD_SPEC,
+                At::Key {
+                    doc,
+                    pointer: first.clone(),
+                },
+                format!(
+                    "{kind} {api_version} carries containers at {first}{more} that no rule judges: sandbox-lint knows the pod specs of Pods and the built-in workloads only"
+                ),
+            )
+            .object = Some(object.clone());
+        }
+    }
     if let Some(e) = decoded.error {
         let pointer = e.pointer.unwrap_or_else(|| decoded.resource.base.clone());
         out.diag(
@@ -274,10 +297,43 @@ fn decode_one(
     Some(decoded.resource)
 }
 
+/// The containers inside an object of a kind sandbox-lint does not model
+/// (custom resources with pod templates: Argo, Knative, Kubeflow, ...): every
+/// `containers` or `initContainers` list holding a container (a mapping with
+/// an `image`), and every `container` mapping with an `image` (Argo's
+/// templates). Pointers to those fields, in document order.
+fn pod_specs_in(node: &Node, at: &Pointer, found: &mut Vec<Pointer>) {
+    let is_container = |n: &Node| matches!(n.value, Value::Map(_)) && n.get("image").is_some();
+    match &node.value {
+        Value::Map(entries) => {
+            for e in entries {
+                let here = at.key(&e.key);
+                let holds = match (e.key.as_str(), &e.value.value) {
+                    ("containers" | "initContainers", Value::Seq(items)) => {
+                        items.iter().any(is_container)
+                    }
+                    ("container", _) => is_container(&e.value),
+                    _ => false,
+                };
+                if holds {
+                    found.push(here);
+                } else {
+                    pod_specs_in(&e.value, &here, found);
+                }
+            }
+        }
+        Value::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                pod_specs_in(item, &at.index(i), found);
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resource::Object;
 
     fn codes(f: &LoadedFile) -> Vec<&'static str> {
         f.diagnostics.iter().map(|d| d.rule.meta.code).collect()

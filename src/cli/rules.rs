@@ -48,11 +48,32 @@ fn write_stdout(text: &str) -> miette::Result<()> {
     }
 }
 
+/// Every rule, grouped by category (in the order categories first appear),
+/// in code order within a group: an input rule numbered after the Dockerfile
+/// syntax rule still lists with the other input rules.
+fn grouped() -> Vec<&'static RuleDef> {
+    let mut categories = Vec::new();
+    for r in rules::ALL {
+        if !categories.contains(&r.meta.category) {
+            categories.push(r.meta.category);
+        }
+    }
+    categories
+        .into_iter()
+        .flat_map(|c| {
+            rules::ALL
+                .iter()
+                .copied()
+                .filter(move |r| r.meta.category == c)
+        })
+        .collect()
+}
+
 /// The text table printed by `rules`.
 pub fn rules_table() -> String {
     let mut out = String::new();
     let mut category = None;
-    for r in rules::ALL {
+    for r in grouped() {
         let m = &r.meta;
         if category != Some(m.category) {
             category = Some(m.category);
@@ -164,7 +185,7 @@ pub fn rules_markdown() -> String {
         ));
     }
     let mut category = None;
-    for r in rules::ALL {
+    for r in grouped() {
         let m = &r.meta;
         if category != Some(m.category) {
             category = Some(m.category);

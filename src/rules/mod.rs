@@ -95,6 +95,7 @@ pub static ALL: &[&RuleDef] = &[
     &input::UNUSED_SUPPRESSION,
     &input::EXPIRED_EXEMPTION,
     &input::DOCKERFILE_SYNTAX,
+    &input::UNJUDGED_POD_SPEC,
 ];
 
 /// The rule with this code or name (case-insensitive code).

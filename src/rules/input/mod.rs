@@ -113,6 +113,26 @@ crate::declare_rule! {
 }
 
 crate::declare_rule! {
+    /// An object of a kind sandbox-lint does not model carries containers that no rule judges.
+    ///
+    /// Custom resources often run pods from an embedded pod template (Argo
+    /// Workflows and Rollouts, Knative Services, Kubeflow jobs, ...). Their
+    /// controllers create Pods that the webhook judges at admission, but in CI
+    /// and pre-commit nothing in the custom resource is checked: this finding
+    /// says so instead of passing it as compliant. Found by shape: a
+    /// `containers` or `initContainers` list, or a `container` mapping, with an
+    /// `image`.
+    pub static UNJUDGED_POD_SPEC = {
+        code: "SL9012",
+        name: "unjudged-pod-spec",
+        severity: Warning,
+        category: Input,
+        remediation: "Check the Pods the controller creates (at admission, or by rendering them), or exclude the file once they are; disable this rule in the policy if custom resources with containers are expected.",
+        params: NoParams,
+    }
+}
+
+crate::declare_rule! {
     /// A suppression is malformed: no reason, an unknown rule, or a rule the policy does not let annotations suppress.
     ///
     /// Every exception must say why it exists, so that a reviewer can judge it
