@@ -565,7 +565,7 @@ pub fn lint_dockerfile(linter: &Linter, source: &SourceFile) -> (Vec<Finding>, D
         }
     }
     findings.extend(linter.lint_dockerfile(&d, source));
-    if source.text.contains("sandbox-lint:") {
+    if linter.inline_suppressions() && source.text.contains("sandbox-lint:") {
         apply_inline(linter, source, &mut findings);
     }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -694,7 +694,7 @@ fn lint_docs(
 
 /// Applies inline suppressions and sorts a file's findings.
 fn finish(linter: &Linter, source: &SourceFile, mut findings: Vec<Finding>) -> Vec<Finding> {
-    if source.text.contains("sandbox-lint:") {
+    if linter.inline_suppressions() && source.text.contains("sandbox-lint:") {
         apply_inline(linter, source, &mut findings);
     }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));

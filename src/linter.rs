@@ -37,6 +37,8 @@ pub struct Linter {
     /// The Dockerfiles that build the images of this run's pods.
     images: RwLock<Arc<ImageIndex>>,
     cluster: RwLock<Arc<Cluster>>,
+    /// Whether `# sandbox-lint: ignore[...]` comments suppress findings.
+    inline_suppressions: bool,
 }
 
 /// Namespace name -> its labels.
@@ -85,6 +87,7 @@ impl Linter {
             default_namespace: DEFAULT_NAMESPACE.to_string(),
             images: Default::default(),
             cluster: Default::default(),
+            inline_suppressions: true,
         })
     }
 
@@ -100,6 +103,7 @@ impl Linter {
             default_namespace: DEFAULT_NAMESPACE.to_string(),
             images: Default::default(),
             cluster: Default::default(),
+            inline_suppressions: true,
         }
     }
 
@@ -107,6 +111,19 @@ impl Linter {
     pub fn with_default_namespace(mut self, namespace: &str) -> Self {
         self.default_namespace = namespace.to_string();
         self
+    }
+
+    /// The same linter reading suppression comments as plain comments: every
+    /// finding counts (`check --no-inline-suppressions`); policy exemptions and
+    /// allowed annotations still apply.
+    pub fn without_inline_suppressions(mut self) -> Self {
+        self.inline_suppressions = false;
+        self
+    }
+
+    /// Whether suppression comments in the inputs are honoured.
+    pub fn inline_suppressions(&self) -> bool {
+        self.inline_suppressions
     }
 
     /// The engine that stamps findings about the input itself (the first policy's).

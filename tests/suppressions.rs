@@ -84,6 +84,44 @@ fn inline_comments_suppress_with_a_reason() {
     }
 }
 
+/// `--no-inline-suppressions` reads suppression comments as plain comments:
+/// the findings they covered (in YAML and in a Dockerfile) count and fail the
+/// run, and a comment that matches nothing is not reported either.
+#[test]
+fn inline_suppressions_can_be_switched_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let pod = latest_pod(
+        "",
+        "  # sandbox-lint: ignore[SL1019] pinned by the deploy job",
+    );
+    write(
+        dir.path(),
+        "p.yaml",
+        &format!("# sandbox-lint: ignore[SL1001] matches nothing\n{pod}"),
+    );
+    write(
+        dir.path(),
+        "Dockerfile",
+        "# sandbox-lint: ignore[SL4005] the mirror pins it by digest\nFROM python:3.12-slim\nUSER 1000\nHEALTHCHECK CMD true\n",
+    );
+    let (code, doc) = run(dir.path(), &["p.yaml", "Dockerfile"]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(codes(&doc, true), ["SL9009"], "{doc}");
+    let mut suppressed = codes(&doc, false);
+    suppressed.sort();
+    assert_eq!(suppressed, ["SL1019", "SL4005"], "{doc}");
+
+    let (code, doc) = run(
+        dir.path(),
+        &["--no-inline-suppressions", "p.yaml", "Dockerfile"],
+    );
+    assert_eq!(code, 1, "{doc}");
+    let mut active = codes(&doc, true);
+    active.sort();
+    assert_eq!(active, ["SL1019", "SL4005"], "{doc}");
+    assert_eq!(doc["summary"]["suppressed"], 0);
+}
+
 /// A comment without a reason suppresses nothing and is itself an error.
 #[test]
 fn a_reason_is_mandatory() {

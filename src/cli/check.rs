@@ -98,6 +98,11 @@ pub struct CheckArgs {
     /// Containerfile.* are Dockerfiles anyway.
     #[arg(long, value_name = "FILE")]
     pub dockerfile: Vec<PathBuf>,
+    /// Read `# sandbox-lint: ignore[...]` comments as plain comments: every finding
+    /// counts (for gates where authors must not silence checks; policy
+    /// exemptions still apply).
+    #[arg(long)]
+    pub no_inline_suppressions: bool,
     /// Policy file, directory of policy files, or built-in pack name (repeatable).
     /// Default: the built-in `gvisor-sandbox` pack.
     #[arg(long, short = 'p', value_name = "POLICY")]
@@ -223,6 +228,9 @@ pub fn run(mut args: CheckArgs) -> miette::Result<ExitCode> {
     let mut linter = load_policies(&args.policy)?;
     if let Some(ns) = &args.namespace {
         linter = linter.with_default_namespace(ns);
+    }
+    if args.no_inline_suppressions {
+        linter = linter.without_inline_suppressions();
     }
     let images = config
         .as_ref()
