@@ -1690,10 +1690,12 @@ impl<'a> Builder<'a> {
             base: self.seen.len(),
             set: None,
         };
-        // The one merge key of this mapping: where it is, the keys set above it
-        // and the entries it brings in.
-        let mut merge: Option<(Span, HashSet<Fingerprint<'a>>)> = None;
+        // The entries this mapping's one merge key brings in, and the first of
+        // them whose key the mapping already set above `<<` (reported once the
+        // mapping is read, so that a repeated explicit key is reported first).
+        let mut has_merge = false;
         let mut merged: Vec<Pending<'a>> = Vec::new();
+        let mut conflict: Option<YamlError> = None;
         loop {
             let (ev, origin) = next(src)?;
             let key = match ev {
@@ -1714,15 +1716,17 @@ impl<'a> Builder<'a> {
             if key.is_merge_key() {
                 // Two merge keys are duplicate keys: applied in place (go-yaml
                 // v2) the later wins, by the merge rules the earlier.
-                if merge.is_some() {
+                if has_merge {
                     return Err(duplicate_key(key.span, Some("<<")));
                 }
-                let above = match &seen.set {
-                    Some(set) => set.clone(),
-                    None => self.seen[seen.base..].iter().cloned().collect(),
-                };
-                merge = Some((key.span, above));
+                has_merge = true;
                 merged = self.merge_value(src)?;
+                // `seen` holds exactly the keys above `<<` here.
+                conflict = merged.iter().find_map(|p| {
+                    let k = p.scalar_key()?;
+                    self.contains(&seen, &scalar_fingerprint(k))
+                        .then(|| merge_after_key(key.span, k.shown()))
+                });
                 continue;
             }
             let fp = scalar_fingerprint(&key);
@@ -1743,17 +1747,12 @@ impl<'a> Builder<'a> {
         // Merged entries follow, each kept unless its key is already there:
         // explicit keys below `<<` win over merged ones (as they do when `<<`
         // is applied in place), earlier merged mappings over later ones.
+        if let Some(e) = conflict {
+            return Err(e);
+        }
         for pending in merged {
             let fp = pending.scalar_key().map(scalar_fingerprint);
-            if let Some(fp) = &fp
-                && self.contains(&seen, fp)
-            {
-                if let Some((at, above)) = &merge
-                    && above.contains(fp)
-                {
-                    let shown = pending.scalar_key().and_then(Scalar::shown);
-                    return Err(merge_after_key(*at, shown));
-                }
+            if fp.as_ref().is_some_and(|fp| self.contains(&seen, fp)) {
                 continue;
             }
             let mut keys = Replay::new(pending.key, None);
