@@ -279,7 +279,9 @@ fn update_judges_the_new_object_delete_and_connect_pass() {
 }
 
 /// `kubectl debug` adds an ephemeral container through the ephemeralcontainers
-/// subresource: a privileged one is denied; status updates are not judged.
+/// subresource: a privileged one is denied (a `status` update of the same pod
+/// is a subresource the webhook does not judge: see
+/// `unjudged_subresources_are_denied_naming_them`).
 #[test]
 fn ephemeral_containers_subresource_is_judged() {
     let mut p = pod();
@@ -304,11 +306,76 @@ fn ephemeral_containers_subresource_is_judged() {
         msg.contains("SL1007 spec.ephemeralContainers[0].securityContext.privileged"),
         "{msg}"
     );
-    let status = review::review(
-        &linter,
-        &review_body("UPDATE", &p, json!({"subResource": "status"})),
+}
+
+/// Fail closed on subresources: the chart registers only `pods/ephemeralcontainers`
+/// and `pods/resize` (both carry the whole Pod and are judged); any other
+/// subresource that reaches the webhook (a wider rule such as `pods/*`, a
+/// CONNECT to `pods/exec`, a `deployments/scale`, or `resize` of something
+/// that is not a pod) is denied with a message naming it, even when the
+/// object it carries is compliant, instead of being allowed unjudged.
+#[test]
+fn unjudged_subresources_are_denied_naming_them() {
+    let linter = live_linter();
+    let pods = json!({"group": "", "version": "v1", "resource": "pods"});
+    let deployments = json!({"group": "apps", "version": "v1", "resource": "deployments"});
+    let cases = [
+        ("UPDATE", "status", pods.clone(), "pods/status"),
+        ("CREATE", "binding", pods.clone(), "pods/binding"),
+        ("CREATE", "eviction", pods.clone(), "pods/eviction"),
+        ("CONNECT", "exec", pods.clone(), "pods/exec"),
+        ("CONNECT", "attach", pods.clone(), "pods/attach"),
+        (
+            "UPDATE",
+            "scale",
+            deployments.clone(),
+            "deployments.apps/scale",
+        ),
+        ("UPDATE", "resize", deployments, "deployments.apps/resize"),
+        (
+            "UPDATE",
+            "ephemeralcontainers",
+            Value::Null,
+            "<no resource>/ephemeralcontainers",
+        ),
+    ];
+    for (op, sub, resource, named) in cases {
+        let body = review_body(
+            op,
+            &pod(),
+            json!({"subResource": sub, "resource": resource, "oldObject": pod()}),
+        );
+        let out = review::review(&linter, &body);
+        let r = response(&out);
+        assert_eq!(r["allowed"], false, "{op} {named} was allowed: {r}");
+        assert_eq!(out.decision, Decision::Invalid, "{named}");
+        let msg = r["status"]["message"].as_str().unwrap();
+        assert!(
+            msg.contains(&format!("does not judge the subresource `{named}`"))
+                && msg.contains("pods/ephemeralcontainers and pods/resize"),
+            "{named}: {msg}"
+        );
+    }
+    // The judged ones still judge: the compliant pod through either is allowed.
+    for sub in ["ephemeralcontainers", "resize"] {
+        let body = review_body(
+            "UPDATE",
+            &pod(),
+            json!({"subResource": sub, "oldObject": pod()}),
+        );
+        assert_eq!(
+            response(&review::review(&linter, &body))["allowed"],
+            true,
+            "{sub}"
+        );
+    }
+    // No subresource, or an empty one, is the resource itself.
+    let body = review_body(
+        "UPDATE",
+        &pod(),
+        json!({"subResource": "", "oldObject": pod()}),
     );
-    assert_eq!(response(&status)["allowed"], true);
+    assert_eq!(response(&review::review(&linter, &body))["allowed"], true);
 }
 
 /// In-place resizing (`pods/resize`, Kubernetes 1.33+) sends the whole Pod: a
@@ -582,4 +649,25 @@ fn field_paths() {
         .key("image");
     assert_eq!(review::field_path(&p), "spec.containers[3].image");
     assert_eq!(review::field_path(&Pointer::root()), "<object>");
+}
+
+/// The chart registers exactly the subresources the webhook judges: one it
+/// registered but did not judge would deny every such request, one it judged
+/// but did not register would never be sent.
+#[test]
+fn chart_registers_exactly_the_judged_subresources() {
+    let text = std::fs::read_to_string(
+        "charts/sandbox-lint/templates/validatingwebhookconfiguration.yaml",
+    )
+    .unwrap();
+    let mut registered: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("resources: ["))
+        .flat_map(|list| list.trim_end_matches(']').split(','))
+        .map(str::trim)
+        .filter(|r| r.contains('/'))
+        .map(str::to_string)
+        .collect();
+    registered.sort();
+    assert_eq!(registered, review::JUDGED_SUBRESOURCES.to_vec());
 }

@@ -47,6 +47,10 @@ pub struct ServeArgs {
     /// above the API server's 90 s, or a reused connection can be cut under it).
     #[arg(long, default_value_t = 120.0, value_name = "SECS")]
     pub idle_timeout: f64,
+    /// HTTPS connections served at once (each holds TLS and HTTP buffers);
+    /// further connections wait in the kernel's accept queue until one ends.
+    #[arg(long, default_value_t = 256, value_name = "N")]
+    pub max_connections: usize,
     /// Seconds in-flight reviews may take to finish after SIGTERM.
     #[arg(long, default_value_t = 30.0, value_name = "SECS")]
     pub shutdown_grace: f64,
@@ -85,6 +89,10 @@ pub fn run(args: ServeArgs) -> miette::Result<ExitCode> {
         request_timeout: seconds("request-timeout", args.request_timeout)?,
         shutdown_grace: seconds("shutdown-grace", args.shutdown_grace)?,
         idle_timeout: seconds("idle-timeout", args.idle_timeout)?,
+        max_connections: match args.max_connections {
+            0 => miette::bail!("--max-connections must be at least 1"),
+            n => n,
+        },
         cluster_context: args.cluster_context,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -8,6 +8,7 @@
 pub mod context;
 pub mod metrics;
 pub mod review;
+pub mod server;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -24,6 +25,7 @@ use axum::routing::{get, post};
 use axum_server::Handle;
 use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use http_body_util::{BodyExt, Limited};
+use tokio_util::sync::CancellationToken;
 
 use crate::linter::Linter;
 use metrics::Metrics;
@@ -48,6 +50,8 @@ pub struct ServeOptions {
     pub idle_timeout: Duration,
     /// How long in-flight requests may take to finish after SIGTERM.
     pub shutdown_grace: Duration,
+    /// HTTPS connections served at once; more wait in the kernel's backlog.
+    pub max_connections: usize,
     /// Watch the cluster for the cross-resource rules.
     pub cluster_context: bool,
 }
@@ -212,22 +216,28 @@ pub async fn serve(linter: Linter, opts: ServeOptions) -> Result<(), String> {
         rustls_config.clone(),
     ));
 
-    let handle: Handle<SocketAddr> = Handle::new();
-    let health_handle: Handle<SocketAddr> = Handle::new();
+    let listener =
+        listen(opts.listen).map_err(|e| format!("cannot listen: {}: {e}", opts.listen))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("cannot listen: {}: {e}", opts.listen))?;
     let acceptor = RustlsAcceptor::new(rustls_config).handshake_timeout(opts.request_timeout);
-    let mut server = axum_server::bind(opts.listen)
-        .acceptor(acceptor)
-        .handle(handle.clone())
-        .http1_only()
-        .first_request_timeout(opts.request_timeout);
-    server
-        .http_builder()
-        .http1()
-        .header_read_timeout(Some(opts.idle_timeout))
-        .keep_alive(true);
-    let app = router(state.clone());
-    let main = tokio::spawn(async move { server.serve(app.into_make_service()).await });
+    let stop = CancellationToken::new();
+    let limits = server::Limits {
+        request_timeout: opts.request_timeout,
+        idle_timeout: opts.idle_timeout,
+        shutdown_grace: opts.shutdown_grace,
+        max_connections: opts.max_connections,
+    };
+    let main = tokio::spawn(server::serve(
+        listener,
+        acceptor,
+        router(state.clone()),
+        stop.clone(),
+        limits,
+    ));
 
+    let health_handle: Handle<SocketAddr> = Handle::new();
     let health = axum_server::bind(opts.health_listen)
         .handle(health_handle.clone())
         .http1_only();
@@ -235,12 +245,10 @@ pub async fn serve(linter: Linter, opts: ServeOptions) -> Result<(), String> {
     let health_task =
         tokio::spawn(async move { health.serve(health_app.into_make_service()).await });
 
-    let (Some(addr), Some(health_addr)) =
-        (handle.listening().await, health_handle.listening().await)
-    else {
-        let why = match (main.await, health_task.await) {
-            (Ok(Err(e)), _) => format!("{}: {e}", opts.listen),
-            (_, Ok(Err(e))) => format!("{}: {e}", opts.health_listen),
+    let Some(health_addr) = health_handle.listening().await else {
+        stop.cancel();
+        let why = match health_task.await {
+            Ok(Err(e)) => format!("{}: {e}", opts.health_listen),
             _ => "unknown error".to_string(),
         };
         return Err(format!("cannot listen: {why}"));
@@ -249,6 +257,7 @@ pub async fn serve(linter: Linter, opts: ServeOptions) -> Result<(), String> {
         listen = %addr,
         health = %health_addr,
         cluster_context = opts.cluster_context,
+        max_connections = opts.max_connections,
         policies = ?state.linter.policies().map(|p| p.name.as_str()).collect::<Vec<_>>(),
         "serving admission reviews"
     );
@@ -256,20 +265,31 @@ pub async fn serve(linter: Linter, opts: ServeOptions) -> Result<(), String> {
     shutdown_signal().await;
     state.stopping.store(true, Ordering::SeqCst);
     tracing::info!(
-        in_flight_connections = handle.connection_count(),
         grace_seconds = opts.shutdown_grace.as_secs_f64(),
         "shutting down: finishing in-flight reviews"
     );
-    handle.graceful_shutdown(Some(opts.shutdown_grace));
+    stop.cancel();
     let served = main.await;
     health_handle.shutdown();
     let _ = health_task.await;
     tracing::info!("stopped");
-    match served {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(format!("server error: {e}")),
-        Err(e) => Err(format!("server task failed: {e}")),
-    }
+    served.map_err(|e| format!("server task failed: {e}"))
+}
+
+/// Connections the kernel may hold completed for the HTTPS listener (Linux
+/// caps it at `net.core.somaxconn`): room for a burst past `--max-connections`
+/// to wait instead of having its SYNs dropped.
+const LISTEN_BACKLOG: u32 = 4096;
+
+fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 async fn shutdown_signal() {

@@ -112,6 +112,8 @@ struct RequestIn {
     #[serde(default)]
     kind: GroupVersionKind,
     #[serde(default)]
+    resource: Option<GroupVersionResource>,
+    #[serde(default)]
     sub_resource: Option<String>,
     #[serde(default)]
     name: Option<String>,
@@ -129,6 +131,22 @@ struct GroupVersionKind {
     #[serde(default)]
     kind: String,
 }
+
+#[derive(Deserialize, Default)]
+struct GroupVersionResource {
+    #[serde(default)]
+    group: String,
+    #[serde(default)]
+    resource: String,
+}
+
+/// The subresources judged, all of core `pods`, each carrying the whole Pod:
+/// `kubectl debug` adds containers through `ephemeralcontainers`, in-place
+/// resizing (Kubernetes 1.33+) changes resources through `resize`. The chart
+/// registers exactly these; any other subresource that reaches the webhook
+/// (`status`, `binding`, `eviction`, `scale`, `exec`, ...) is denied, since the
+/// webhook was not written to judge it (fail closed).
+pub const JUDGED_SUBRESOURCES: [&str; 2] = ["pods/ephemeralcontainers", "pods/resize"];
 
 /// Just enough of a review to answer it when the rest is unreadable.
 #[derive(Deserialize)]
@@ -176,18 +194,27 @@ pub fn review(linter: &Linter, body: &[u8]) -> Outcome {
             &format!("sandbox-lint serves AdmissionReview {REVIEW_V1} only, got {got}"),
         );
     }
+    // Before the operation: a CONNECT to `pods/exec` is a subresource the
+    // webhook does not judge, not an allowed CONNECT.
+    if let Some(sub) = req.sub_resource.as_deref().filter(|s| !s.is_empty()) {
+        let resource = req.resource.as_ref();
+        let name = match resource {
+            Some(r) if r.group.is_empty() => format!("{}/{sub}", r.resource),
+            Some(r) => format!("{}.{}/{sub}", r.resource, r.group),
+            None => format!("<no resource>/{sub}"),
+        };
+        if !JUDGED_SUBRESOURCES.contains(&name.as_str()) {
+            let msg = format!(
+                "the webhook does not judge the subresource `{name}` (it judges {}): remove it from the webhook's rules",
+                JUDGED_SUBRESOURCES.join(" and ")
+            );
+            return invalid(out, REVIEW_V1, &msg);
+        }
+    }
     match req.operation.as_str() {
         "CREATE" | "UPDATE" => {}
         "DELETE" | "CONNECT" => return allowed(out),
         other => return invalid(out, REVIEW_V1, &format!("unknown operation `{other}`")),
-    }
-    // Subresources other than ephemeralcontainers and resize (status, binding,
-    // eviction, scale) cannot change what runs in the pod. Both judged ones
-    // carry the whole Pod: `kubectl debug` adds containers through the first,
-    // in-place resizing (Kubernetes 1.33+) changes resources through the second.
-    match req.sub_resource.as_deref() {
-        None | Some("" | "ephemeralcontainers" | "resize") => {}
-        Some(_) => return allowed(out),
     }
     let Some(object) = req
         .object

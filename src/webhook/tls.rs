@@ -92,6 +92,12 @@ pub fn server_config(files: &TlsFiles, snap: &Snapshot) -> Result<ServerConfig, 
         .with_single_cert(chain, key)
         .map_err(|e| format!("the certificate and key do not make a TLS identity: {e}"))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // No session resumption: the API server keeps a pool of keep-alive
+    // connections instead, and a session cache (rustls keeps 256 by default,
+    // two TLS 1.3 tickets a connection) holds state from connections that
+    // have ended, allocated wherever they were.
+    config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+    config.send_tls13_tickets = 0;
     Ok(config)
 }
 

@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt as _, Full};
@@ -191,6 +191,30 @@ impl Client {
         let mut conn = Connection::handshake(stream, addr).await?;
         conn.tls_version = version;
         Ok(conn)
+    }
+
+    /// [`Client::connect`] that notes when the TCP connection was established
+    /// (the kernel's handshake done, before TLS): `Err` with `Some` instant
+    /// when it failed after that, with `None` when TCP itself failed.
+    pub async fn connect_noting_tcp(
+        &self,
+        addr: SocketAddr,
+    ) -> Result<(Connection, Instant), (Option<Instant>, Error)> {
+        let tcp = TcpStream::connect(addr)
+            .await
+            .map_err(|e| (None, e.into()))?;
+        let established = Instant::now();
+        let failed = |e: Error| (Some(established), e);
+        tcp.set_nodelay(true).map_err(|e| failed(e.into()))?;
+        let name = ServerName::IpAddress(addr.ip().into());
+        let stream = TlsConnector::from(self.config.clone())
+            .connect(name, tcp)
+            .await
+            .map_err(|e| failed(e.into()))?;
+        let version = stream.get_ref().1.protocol_version();
+        let mut conn = Connection::handshake(stream, addr).await.map_err(failed)?;
+        conn.tls_version = version;
+        Ok((conn, established))
     }
 }
 
