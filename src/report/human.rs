@@ -105,16 +105,43 @@ impl Diagnostic for Shown<'_> {
     }
 }
 
-/// The text shown in snippets: shared as is unless it holds control characters.
+/// The text shown in snippets: shared as is unless it holds control characters
+/// or a lone `\r`. A lone `\r` ends a line (as in the line index) and is shown
+/// as `\n`, one byte for one so that spans still fit: the snippet renderer
+/// would otherwise print it raw, and the terminal would write the next line
+/// over the one before.
 fn source_text(text: &Arc<str>) -> Arc<str> {
+    let bytes = text.as_bytes();
+    let lone_cr = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+    let has_lone_cr = (0..bytes.len()).any(lone_cr);
     if text
         .chars()
         .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
     {
-        printable_source(text).into()
+        let shown = printable_source(text);
+        if has_lone_cr {
+            return lone_crs_as_lf(&shown).into();
+        }
+        shown.into()
+    } else if has_lone_cr {
+        lone_crs_as_lf(text).into()
     } else {
         text.clone()
     }
+}
+
+/// `s` with every `\r` not followed by `\n` replaced by `\n`.
+fn lone_crs_as_lf(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' && chars.peek() != Some(&'\n') {
+            out.push('\n');
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 pub fn render(run: &RunResult, opts: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
@@ -167,6 +194,14 @@ mod tests {
         let src = "name: \"a\u{1b}[31m\u{9b}red\"\r\nx: 1\n";
         let shown = printable_source(src);
         assert_eq!(shown, "name: \"a?[31m\u{bf}red\"\r\nx: 1\n");
+        assert_eq!(shown.len(), src.len(), "spans must still fit");
+    }
+
+    #[test]
+    fn lone_carriage_returns_are_shown_as_line_breaks() {
+        let src: std::sync::Arc<str> = "a: 1\rb: \"\u{1b}\"\r\nc: 3\r".into();
+        let shown = super::source_text(&src);
+        assert_eq!(&*shown, "a: 1\nb: \"?\"\r\nc: 3\n");
         assert_eq!(shown.len(), src.len(), "spans must still fit");
     }
 }

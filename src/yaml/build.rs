@@ -1063,7 +1063,7 @@ fn line_col_offset(text: &str, line: usize, col: usize) -> Option<usize> {
         return None;
     }
     let mut offset = 0;
-    for (i, l) in text.split_inclusive('\n').enumerate() {
+    for (i, l) in crate::source::lines_inclusive(text).enumerate() {
         if i + 1 == line {
             return Some(offset + l.char_indices().nth(col).map_or(l.len(), |(b, _)| b));
         }
