@@ -371,6 +371,22 @@ mod tests {
         );
     }
 
+    /// A tab indenting a line is the error, not a trailing tab before it
+    /// (trailing whitespace is allowed).
+    #[test]
+    fn tab_errors_point_at_the_indenting_tab() {
+        for text in [
+            "metadata:\n  name: a\n\tnamespace: b\n",
+            "metadata:\n  name: a \t\n\tnamespace: b\n",
+            "metadata: \t\r  name: a \t\r\tnamespace: b\r",
+        ] {
+            let err = parse_documents(text, &Limits::default()).unwrap_err();
+            assert!(err.message.ends_with("found a tab"), "{}", err.message);
+            let at = err.span.unwrap().start;
+            assert_eq!(at, text.find("\tnamespace").unwrap(), "{text:?}");
+        }
+    }
+
     #[test]
     fn syntax_errors_carry_a_location() {
         let text = "a: 1\nb: [1, 2\nc: 3\n";
