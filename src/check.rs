@@ -261,19 +261,18 @@ pub fn run(linter: &Linter, paths: &[PathBuf], opts: &Options) -> RunResult {
 }
 
 /// `text` with the documents `keep` refuses blanked (every byte but line
-/// breaks becomes a space), so that offsets, lines and columns stay those of
-/// the file.
+/// breaks, `\r` as well as `\n`, becomes a space), so that offsets, lines and
+/// columns stay those of the file.
 fn mask_documents(text: &str, keep: impl Fn(&str) -> bool) -> String {
     let mut out = String::with_capacity(text.len());
     for doc in yaml::split_documents(text) {
         if keep(doc.text) {
             out.push_str(doc.text);
         } else {
-            out.extend(
-                doc.text
-                    .bytes()
-                    .map(|b| if b == b'\n' { '\n' } else { ' ' }),
-            );
+            out.extend(doc.text.bytes().map(|b| match b {
+                b'\n' | b'\r' => char::from(b),
+                _ => ' ',
+            }));
         }
     }
     out

@@ -130,8 +130,8 @@ pub fn read(input: &Input, max_bytes: u64) -> Result<SourceFile, ReadError> {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         // The prefix is valid UTF-8 by definition, so positions count characters.
         let prefix = String::from_utf8_lossy(valid);
-        let line = prefix.matches('\n').count() as u32 + 1;
-        let column = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
+        let lc = SourceFile::new("", prefix.as_ref()).line_col(prefix.len());
+        let (line, column) = (lc.line, lc.column);
         ReadError {
             message: format!(
                 "not UTF-8 text (invalid byte 0x{:02X} at line {line}, column {column})",

@@ -464,7 +464,7 @@ impl Linter {
         let mut reasons: BTreeMap<&'static str, String> = BTreeMap::new();
         let mut problems = Vec::new();
         for entry in value
-            .split([';', '\n'])
+            .split([';', '\n', '\r'])
             .map(str::trim)
             .filter(|e| !e.is_empty())
         {

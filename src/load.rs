@@ -69,12 +69,22 @@ pub fn load_text(text: &str, limits: &Limits) -> LoadedFile {
             continue;
         }
         match yaml::parse_documents(slice.text, limits) {
+            Err(_) if let Some((at, line)) = directive(slice.text) => {
+                out.diag(
+                    &input::YAML_SYNTAX,
+                    At::Span(Span::new(slice.offset + at, line.len())),
+                    format!(
+                        "the `{line}` directive is refused: kubectl refuses YAML directives too (`%YAML 1.2` as an incompatible document, a directive before `---` as a document without content); remove the line"
+                    ),
+                );
+            }
             Err(e) => {
                 let span = e
                     .span
                     .map(|s| s.shifted(slice.offset))
                     .unwrap_or(Span::new(slice.offset, 0));
-                let lines_before = text[..slice.offset].bytes().filter(|&b| b == b'\n').count();
+                // A slice starts a line: the lines before it are the breaks before it.
+                let lines_before = crate::source::lines_inclusive(&text[..slice.offset]).count();
                 let message = yaml::shift_line_numbers(&e.message, lines_before);
                 out.diag(&input::YAML_SYNTAX, At::Span(span), message);
             }
@@ -91,7 +101,57 @@ pub fn load_text(text: &str, limits: &Limits) -> LoadedFile {
             }
         }
     }
+    // Fail closed: text that is more than comments, blank lines and markers
+    // must give a document or a finding, never a silent pass.
+    if out.docs.is_empty() && out.diagnostics.is_empty() && !yaml::is_blank_document(text) {
+        let at = content_start(text);
+        out.diag(
+            &input::YAML_SYNTAX,
+            At::Span(Span::new(at, 0)),
+            "the input has content but no YAML document was read from it (only null documents?): nothing in it was checked".into(),
+        );
+    }
     out
+}
+
+/// The first directive line (`%YAML 1.2`, `%TAG ...`) of a document slice and
+/// its offset. A directive always ends up alone in the slice before the `---`
+/// that must follow it, which the parser refuses.
+fn directive(text: &str) -> Option<(usize, &str)> {
+    let mut offset = 0;
+    for line in crate::source::lines_inclusive(text) {
+        let body = crate::source::strip_break(line);
+        let body = if offset == 0 {
+            body.trim_start_matches(crate::source::BOM)
+        } else {
+            body
+        };
+        if body.starts_with('%') {
+            return Some((
+                offset + line.len() - crate::source::break_len(line) - body.len(),
+                body.trim_end(),
+            ));
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// Byte offset of the first line that is not blank, a comment or a marker.
+fn content_start(text: &str) -> usize {
+    let mut offset = 0;
+    for line in crate::source::lines_inclusive(text) {
+        if !yaml::is_blank_document(line) {
+            let body = crate::source::strip_break(line);
+            let indent = body.len()
+                - body
+                    .trim_start_matches([' ', '\t', crate::source::BOM])
+                    .len();
+            return offset + indent;
+        }
+        offset += line.len();
+    }
+    0
 }
 
 /// Loads one document already parsed (the webhook's object, from JSON).
@@ -355,6 +415,69 @@ mod tests {
             panic!()
         };
         assert!(span.start >= text.find("kind: [").unwrap(), "{span:?}");
+    }
+
+    /// A lone `\r` ends lines: a CR-only file that starts with a comment is
+    /// read as the object it is, its documents split at `---`, its syntax
+    /// errors counted in the file's lines.
+    #[test]
+    fn carriage_return_files_are_read_as_lf_files() {
+        let lf = "# a comment\napiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {hostPID: true, containers: []}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b}\nspec: {containers: []}\n---\nkind: [\n";
+        for br in ["\r", "\r\n", "\n"] {
+            let text = lf.replace('\n', br);
+            let f = load_text(&text, &Limits::default());
+            let names: Vec<_> = f
+                .docs
+                .iter()
+                .flat_map(|d| &d.resources)
+                .map(|r| r.name.as_str())
+                .collect();
+            assert_eq!(names, ["a", "b"], "{text:?}");
+            assert_eq!(codes(&f), ["SL9002"], "{text:?}");
+            let At::Span(span) = f.diagnostics[0].at else {
+                panic!()
+            };
+            assert!(span.start >= text.find("kind: [").unwrap(), "{span:?}");
+        }
+    }
+
+    /// Text with content that gives no document is an error, not a pass;
+    /// comments, blank lines and markers alone are nothing to check.
+    #[test]
+    fn content_without_a_document_is_an_error() {
+        for (text, at) in [("~\n", 0), ("# c\r--- null\r", 4), ("---\n\n  ~\n...\n", 7)] {
+            let f = load_text(text, &Limits::default());
+            assert_eq!(codes(&f), ["SL9002"], "{text:?}");
+            let At::Span(span) = f.diagnostics[0].at else {
+                panic!()
+            };
+            assert_eq!(span.start, at, "{text:?}");
+        }
+        for text in ["", "\n\n", "# c\r# d\r", "\u{feff}# c\n---\n...\n"] {
+            let f = load_text(text, &Limits::default());
+            assert!(f.diagnostics.is_empty() && f.docs.is_empty(), "{text:?}");
+        }
+    }
+
+    /// `%YAML` directives are refused at the directive, saying kubectl
+    /// refuses them too; the document after the `---` is still read.
+    #[test]
+    fn yaml_directives_are_refused_as_kubectl_refuses_them() {
+        for text in [
+            "%YAML 1.2\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: []}\n",
+            "# c\r%YAML 1.1\r---\rapiVersion: v1\rkind: Pod\rmetadata: {name: a}\rspec: {containers: []}\r",
+            "\u{feff}%TAG ! tag:example.com,2000:\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: []}\n",
+        ] {
+            let f = load_text(text, &Limits::default());
+            assert_eq!(codes(&f), ["SL9002"], "{text:?}");
+            let d = &f.diagnostics[0];
+            assert!(d.message.contains("kubectl refuses"), "{}", d.message);
+            let At::Span(span) = d.at else { panic!() };
+            assert_eq!(span.start, text.find('%').unwrap(), "{text:?}");
+            assert!(text[span.start..span.end].starts_with('%'));
+            assert!(!text[span.start..span.end].contains(['\r', '\n']));
+            assert_eq!(f.docs.len(), 1);
+        }
     }
 
     #[test]

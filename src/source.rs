@@ -1,4 +1,10 @@
 //! Source files: their text, a display name and a line index for byte offset -> line:column.
+//!
+//! Line breaks are read as YAML 1.2 reads them (and as editors show them):
+//! `\r\n`, a lone `\r` and `\n` each end one line. Every place that splits a
+//! text into lines uses [`lines_inclusive`] or [`lines`], so that a line number
+//! means the same line for the parser, the line index, suppressions and
+//! reports. (`str::lines` does not break at a lone `\r`.)
 
 use std::sync::Arc;
 
@@ -28,7 +34,13 @@ impl SourceFile {
     pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> Self {
         let text: Arc<str> = text.into();
         let mut line_starts = vec![0];
-        line_starts.extend(memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        let mut offset = 0;
+        for line in lines_inclusive(&text) {
+            offset += line.len();
+            if break_len(line) > 0 {
+                line_starts.push(offset);
+            }
+        }
         Self {
             name: name.into(),
             text,
@@ -36,11 +48,16 @@ impl SourceFile {
         }
     }
 
-    /// Line and column of a byte offset (clamped to the text).
+    /// Line and column of a byte offset (clamped to the text). A byte order
+    /// mark is not a column: editors do not show it, so the first character
+    /// after it is in column 1.
     pub fn line_col(&self, offset: usize) -> LineCol {
         let offset = offset.min(self.text.len());
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
-        let start = self.line_starts[line];
+        let mut start = self.line_starts[line];
+        if line == 0 && self.text.starts_with(BOM) {
+            start = BOM.len_utf8().min(offset);
+        }
         let column = self
             .text
             .get(start..offset)
@@ -66,10 +83,62 @@ impl SourceFile {
     }
 }
 
-fn memchr_iter(needle: u8, hay: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    hay.iter()
-        .enumerate()
-        .filter_map(move |(i, &b)| (b == needle).then_some(i))
+/// The byte order mark (U+FEFF).
+pub const BOM: char = '\u{feff}';
+
+/// The lines of `text`, each with the line break that ends it (the last may
+/// have none), as `str::split_inclusive('\n')` gives them but breaking at a
+/// lone `\r` too: `\r\n`, `\r` and `\n` each end one line. Concatenated,
+/// the lines are `text`, so offsets can be summed over them.
+pub fn lines_inclusive(text: &str) -> LinesInclusive<'_> {
+    LinesInclusive { rest: text }
+}
+
+/// The lines of `text` without their line breaks (as `str::lines`, but a lone
+/// `\r` ends a line too).
+pub fn lines(text: &str) -> impl Iterator<Item = &str> + '_ {
+    lines_inclusive(text).map(strip_break)
+}
+
+/// Length in bytes of the line break `line` ends with (0, 1 or 2).
+pub fn break_len(line: &str) -> usize {
+    let b = line.as_bytes();
+    match b {
+        [.., b'\r', b'\n'] => 2,
+        [.., b'\r' | b'\n'] => 1,
+        _ => 0,
+    }
+}
+
+/// `line` without the line break it ends with.
+pub fn strip_break(line: &str) -> &str {
+    &line[..line.len() - break_len(line)]
+}
+
+/// Iterator of [`lines_inclusive`].
+#[derive(Debug, Clone)]
+pub struct LinesInclusive<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Iterator for LinesInclusive<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let bytes = self.rest.as_bytes();
+        let end = match bytes.iter().position(|&b| b == b'\r' || b == b'\n') {
+            Some(i) if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') => i + 2,
+            Some(i) => i + 1,
+            None => bytes.len(),
+        };
+        // The break is ASCII, so `end` is on a character boundary.
+        let (line, rest) = self.rest.split_at(end);
+        self.rest = rest;
+        Some(line)
+    }
 }
 
 /// A byte range within a source file.
@@ -117,5 +186,35 @@ mod tests {
         assert_eq!(&f.text[6..7], ":");
         assert_eq!(f.line_col(6), LineCol { line: 2, column: 3 });
         assert_eq!(f.line_start(2), 3);
+    }
+
+    #[test]
+    fn lone_cr_crlf_and_lf_each_end_one_line() {
+        let text = "a\rb\r\nc\nd\r\re";
+        let inclusive: Vec<_> = lines_inclusive(text).collect();
+        assert_eq!(inclusive, ["a\r", "b\r\n", "c\n", "d\r", "\r", "e"]);
+        assert_eq!(inclusive.concat(), text);
+        let plain: Vec<_> = lines(text).collect();
+        assert_eq!(plain, ["a", "b", "c", "d", "", "e"]);
+        assert_eq!(lines("x\n").collect::<Vec<_>>(), ["x"]);
+        assert_eq!(lines("").count(), 0);
+        let f = SourceFile::new("x", text);
+        assert_eq!(f.line_count(), 6);
+        let at = |s: &str| f.line_col(text.find(s).unwrap());
+        assert_eq!(at("b"), LineCol { line: 2, column: 1 });
+        assert_eq!(at("c"), LineCol { line: 3, column: 1 });
+        assert_eq!(at("e"), LineCol { line: 6, column: 1 });
+        // The `\n` of a `\r\n` is on the line the `\r` ends.
+        assert_eq!(f.line_col(4), LineCol { line: 2, column: 3 });
+        assert_eq!(f.line_start(3), text.find('c').unwrap());
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_a_column() {
+        let f = SourceFile::new("x", "\u{feff}ab: c\nd: e\n");
+        assert_eq!(f.line_col(0), LineCol { line: 1, column: 1 });
+        assert_eq!(f.line_col(3), LineCol { line: 1, column: 1 });
+        assert_eq!(f.line_col(5), LineCol { line: 1, column: 3 });
+        assert_eq!(f.line_col(9), LineCol { line: 2, column: 1 });
     }
 }

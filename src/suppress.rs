@@ -44,9 +44,19 @@ pub fn parse_with(
     let mut found = Vec::new();
     let mut bad = Vec::new();
     let mut offset = 0;
-    for (i, line) in text.split_inclusive('\n').enumerate() {
-        let start = offset;
+    // Lines end where the parser and the line index end them (a lone `\r` too),
+    // so a comment covers the line it is on and no other.
+    for (i, line) in crate::source::lines_inclusive(text).enumerate() {
+        let mut start = offset;
         offset += line.len();
+        let mut line = crate::source::strip_break(line);
+        // A byte order mark is not part of the first line.
+        if i == 0
+            && let Some(rest) = line.strip_prefix(crate::source::BOM)
+        {
+            start += crate::source::BOM.len_utf8();
+            line = rest;
+        }
         let Some(pos) = line.find(MARKER) else {
             continue;
         };
@@ -163,5 +173,34 @@ mod tests {
         assert_eq!(bad.len(), 2, "{bad:?}");
         assert!(bad[0].message.contains("no reason"));
         assert!(bad[1].message.contains("unknown rule `bogus-rule`"));
+    }
+
+    /// A lone `\r` ends a line: a comment on the first line of a CR-only file
+    /// is on line 1 and covers line 1 (or 2, alone on its line), not the file.
+    #[test]
+    fn lines_end_at_lone_carriage_returns() {
+        for br in ["\r", "\r\n", "\n"] {
+            let text = [
+                "a: 1 # sandbox-lint: ignore[SL1002] reason one",
+                "# sandbox-lint: ignore[SL1019] reason two",
+                "b: 2",
+                "",
+            ]
+            .join(br);
+            let (ok, bad) = parse(&text);
+            assert!(bad.is_empty(), "{bad:?}");
+            assert_eq!((ok[0].line, ok[0].own_line), (1, false), "{text:?}");
+            assert_eq!((ok[1].line, ok[1].own_line), (2, true), "{text:?}");
+            assert_eq!(ok[1].reason, "reason two");
+            let s = ok[1].span;
+            assert_eq!(
+                &text[s.start..s.end],
+                "# sandbox-lint: ignore[SL1019] reason two"
+            );
+        }
+        let text = "\u{feff}# sandbox-lint: ignore[SL1019] reason\na: 1\n";
+        let (ok, _) = parse(text);
+        assert_eq!((ok[0].line, ok[0].own_line), (1, true));
+        assert_eq!(ok[0].span.start, 3);
     }
 }

@@ -114,16 +114,32 @@ const KEYWORDS: &[&str] = &[
 ];
 
 /// Physical lines: (start, end without the line break, start of the next).
+/// Lines end at `\r\n`, `\n` and a lone `\r`, as editors and the line index
+/// show them ([`lone_carriage_return`] reports where BuildKit disagrees).
 fn lines(text: &str) -> Vec<(usize, usize, usize)> {
     let mut out = Vec::new();
     let mut start = 0;
-    for line in text.split_inclusive('\n') {
+    for line in crate::source::lines_inclusive(text) {
         let next = start + line.len();
-        let body = line.trim_end_matches('\n').trim_end_matches('\r');
+        let body = crate::source::strip_break(line);
         out.push((start, start + body.len(), next));
         start = next;
     }
     out
+}
+
+/// The first lone `\r` (one not followed by `\n`), as an error: BuildKit
+/// breaks lines at `\n` only, so it reads the lines on both sides of it as
+/// one (a comment swallows the instructions after it, an instruction takes
+/// the next as arguments), while editors, and this lexer, show two lines.
+/// What BuildKit would build is not what was checked.
+pub fn lone_carriage_return(text: &str) -> Option<ParseError> {
+    let bytes = text.as_bytes();
+    let at = (0..bytes.len()).find(|&i| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'))?;
+    Some(ParseError {
+        message: "a lone carriage return (\\r) ends this line, but BuildKit breaks lines only at \\n (or \\r\\n): it reads this line and the next as one, so it would not build what is checked here; save the file with \\n or \\r\\n line ends".into(),
+        span: Span::new(at, 1),
+    })
 }
 
 /// A parser directive line: `# name=value`.
@@ -193,7 +209,10 @@ pub fn lex(text: &str) -> Lexed {
         let mut at = l.1 - trimmed.len();
         let mut chunk = trimmed;
         loop {
-            let end_trimmed = chunk.trim_end();
+            // BuildKit continues a line whose escape character is followed by
+            // spaces and tabs only (`\\[ \t]*$`); other whitespace after it
+            // (a vertical tab, a no-break space) ends the instruction.
+            let end_trimmed = chunk.trim_end_matches([' ', '\t']);
             i += 1;
             if let Some(cont) = end_trimmed.strip_suffix(escape) {
                 line.push_str(cont, at);
@@ -384,6 +403,51 @@ mod tests {
         assert_eq!(l.instructions.len(), 2);
         let l = lex("# escape=x\nFROM a\n");
         assert!(l.errors[0].message.contains("invalid escape"));
+    }
+
+    /// Lines end at a lone `\r` and at `\r\n` as at `\n`, with the same spans;
+    /// a lone `\r` is reported (BuildKit does not break lines there).
+    #[test]
+    fn carriage_returns_end_lines() {
+        let lf = "FROM a\n# c\nRUN echo a \\\n  && echo b\nUSER 1\n";
+        let kinds = |l: &Lexed| -> Vec<String> {
+            l.instructions
+                .iter()
+                .map(|r| r.line.text[r.args.clone()].to_string())
+                .collect()
+        };
+        let expected = kinds(&lex(lf));
+        assert_eq!(expected, ["a", "echo a   && echo b", "1"]);
+        for br in ["\r", "\r\n"] {
+            let text = lf.replace('\n', br);
+            let l = lex(&text);
+            assert!(l.errors.is_empty(), "{:?}", l.errors);
+            assert_eq!(kinds(&l), expected, "{text:?}");
+            let user = &l.instructions[2];
+            let s = user.line.span(user.args.clone());
+            assert_eq!(&text[s.start..s.end], "1");
+        }
+        assert_eq!(lone_carriage_return(lf), None);
+        assert_eq!(lone_carriage_return(&lf.replace('\n', "\r\n")), None);
+        let e = lone_carriage_return("FROM a\r\nUSER 1\rRUN x\n").unwrap();
+        assert_eq!(e.span, Span::new(14, 1));
+        assert!(e.message.contains("BuildKit"), "{}", e.message);
+    }
+
+    /// Only spaces and tabs may follow a continuation's escape character.
+    #[test]
+    fn continuations_end_at_the_escape_and_blanks() {
+        for after in ["\u{a0}", "\u{b}", "\u{c}"] {
+            let text = format!("FROM a\nRUN echo \\{after}\nUSER root\n");
+            let kinds: Vec<String> = lex(&text)
+                .instructions
+                .iter()
+                .map(|r| r.keyword.clone())
+                .collect();
+            assert_eq!(kinds, ["FROM", "RUN", "USER"], "{text:?}");
+        }
+        let l = lex("FROM a\nRUN echo \\ \t\n  b\n");
+        assert_eq!(l.instructions.len(), 2);
     }
 
     #[test]

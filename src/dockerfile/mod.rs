@@ -145,8 +145,8 @@ pub fn is_dockerfile_name(path: &Path) -> bool {
 /// Dockerfile: its first line that is not blank or a comment starts with FROM
 /// or ARG and an argument (which no Kubernetes manifest does).
 pub fn looks_like_dockerfile(text: &str) -> bool {
-    text.lines()
-        .map(str::trim)
+    crate::source::lines(text)
+        .map(|l| l.trim_start_matches(crate::source::BOM).trim())
         .find(|l| !l.is_empty() && !l.starts_with('#'))
         .and_then(|l| l.split_once(char::is_whitespace))
         .is_some_and(|(kw, rest)| {
@@ -182,6 +182,7 @@ pub fn parse(text: &str) -> (Dockerfile, Vec<ParseError>) {
             span: Span::default(),
         });
     }
+    b.errors.extend(lex::lone_carriage_return(text));
     b.errors.sort_by_key(|e| e.span.start);
     (
         Dockerfile {

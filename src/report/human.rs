@@ -278,4 +278,12 @@ mod tests {
         assert_eq!(shown, "name: \"a?[31m\u{bf}red\"\r\nx: 1\n");
         assert_eq!(shown.len(), src.len(), "spans must still fit");
     }
+
+    #[test]
+    fn lone_carriage_returns_are_shown_as_line_breaks() {
+        let src: std::sync::Arc<str> = "a: 1\rb: \"\u{1b}\"\r\nc: 3\r".into();
+        let shown = super::source_text(&src);
+        assert_eq!(&*shown, "a: 1\nb: \"?\"\r\nc: 3\n");
+        assert_eq!(shown.len(), src.len(), "spans must still fit");
+    }
 }

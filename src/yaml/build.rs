@@ -791,7 +791,7 @@ impl<'a> Live<'a> {
         let message = e.info();
         // "while scanning a plain scalar, found a tab": the parser marks where the
         // scalar began; the tab that broke it is what the user must fix.
-        let span = match self.text[start..].find('\t') {
+        let span = match offending_tab(&self.text[start..]) {
             Some(i) if message.ends_with("found a tab") => Span::new(start + i, 1),
             _ => Span::new(start, 0),
         };
@@ -1057,13 +1057,28 @@ fn check_tag(kind: Kind, tag: Option<&Tag>, shape: Shape, span: Span) -> Result<
     }
 }
 
+/// The tab a "found a tab" error is about: the first one in the indentation
+/// of a line (a trailing tab after a scalar is whitespace YAML allows), else
+/// the first one.
+fn offending_tab(text: &str) -> Option<usize> {
+    let mut offset = 0;
+    for line in crate::source::lines_inclusive(text) {
+        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+        if let Some(i) = line[..indent].find('\t') {
+            return Some(offset + i);
+        }
+        offset += line.len();
+    }
+    text.find('\t')
+}
+
 /// Byte offset of a 1-based line and 0-based character column.
 fn line_col_offset(text: &str, line: usize, col: usize) -> Option<usize> {
     if line == 0 {
         return None;
     }
     let mut offset = 0;
-    for (i, l) in text.split_inclusive('\n').enumerate() {
+    for (i, l) in crate::source::lines_inclusive(text).enumerate() {
         if i + 1 == line {
             return Some(offset + l.char_indices().nth(col).map_or(l.len(), |(b, _)| b));
         }

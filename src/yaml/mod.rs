@@ -58,11 +58,12 @@ pub struct DocSlice<'a> {
 /// Splits a YAML stream at document markers (`---` at the start of a line).
 ///
 /// YAML forbids `---` at column 0 inside any scalar, so a line-level split is exact
-/// and lets one broken document be reported without hiding the others.
+/// and lets one broken document be reported without hiding the others. Lines
+/// end at `\r\n`, a lone `\r` or `\n`, as the parser reads them.
 pub fn split_documents(text: &str) -> Vec<DocSlice<'_>> {
     let mut starts = vec![0usize];
     let mut offset = 0;
-    for line in text.split_inclusive('\n') {
+    for line in crate::source::lines_inclusive(text) {
         if offset != 0 && is_doc_start(line) {
             starts.push(offset);
         }
@@ -83,10 +84,11 @@ fn is_doc_start(line: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
 }
 
-/// True when the slice holds nothing but blank lines, comments and markers.
+/// True when the slice holds nothing but blank lines, comments and markers
+/// (and a byte order mark).
 pub fn is_blank_document(text: &str) -> bool {
-    text.lines().all(|l| {
-        let t = l.trim();
+    crate::source::lines(text).all(|l| {
+        let t = l.trim().trim_start_matches(crate::source::BOM).trim_start();
         t.is_empty() || t.starts_with('#') || t == "---" || t == "..." || t.starts_with("--- #")
     })
 }
@@ -211,6 +213,27 @@ mod tests {
             ["a: 1\n", "---\nb: 2\n  ---\n", "--- # c\nc: 3\n---x: 4\n"]
         );
         assert_eq!(docs[1].offset, 5);
+    }
+
+    /// A lone `\r` and `\r\n` end lines as `\n` does (YAML 1.2): markers after
+    /// them split documents, and comments end at them.
+    #[test]
+    fn lone_carriage_returns_end_lines_for_splitting_and_blank_checks() {
+        for br in ["\r", "\r\n", "\n"] {
+            let text = ["# c", "a: 1", "---", "b: 2", ""].join(br);
+            let docs = split_documents(&text);
+            assert_eq!(docs.len(), 2, "{text:?}");
+            assert_eq!(docs[1].offset, text.find("---").unwrap(), "{text:?}");
+            assert!(!is_blank_document(docs[0].text), "{text:?}");
+            let blank = ["# c", "---", "# d", "...", ""].join(br);
+            assert!(is_blank_document(&blank), "{blank:?}");
+        }
+        // Mixed breaks.
+        let docs = split_documents("a: 1\r---\r\nb: 2\n---\rc: 3");
+        let texts: Vec<_> = docs.iter().map(|d| d.text).collect();
+        assert_eq!(texts, ["a: 1\r", "---\r\nb: 2\n", "---\rc: 3"]);
+        assert!(is_blank_document("\u{feff}# only a comment\n"));
+        assert!(!is_blank_document("\u{feff}a: 1\n"));
     }
 
     #[test]
@@ -346,6 +369,22 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    /// A tab indenting a line is the error, not a trailing tab before it
+    /// (trailing whitespace is allowed).
+    #[test]
+    fn tab_errors_point_at_the_indenting_tab() {
+        for text in [
+            "metadata:\n  name: a\n\tnamespace: b\n",
+            "metadata:\n  name: a \t\n\tnamespace: b\n",
+            "metadata: \t\r  name: a \t\r\tnamespace: b\r",
+        ] {
+            let err = parse_documents(text, &Limits::default()).unwrap_err();
+            assert!(err.message.ends_with("found a tab"), "{}", err.message);
+            let at = err.span.unwrap().start;
+            assert_eq!(at, text.find("\tnamespace").unwrap(), "{text:?}");
+        }
     }
 
     #[test]
