@@ -224,6 +224,7 @@ impl Walk {
     /// Reads an explicit `files` entry: `name` at /work, from `path`.
     fn single(&mut self, name: &str, path: &Path) -> Result<(), WorkspaceError> {
         let what = format!("file {}", path.display());
+        self.count_entry(&what)?;
         let file_name = path
             .file_name()
             .filter(|n| !n.is_empty())
@@ -901,6 +902,18 @@ mod tests {
             fs::File::create(s.ws().join(format!("f{i}"))).unwrap();
         }
         let err = read_dir(&s.ws()).unwrap_err().0;
+        assert!(
+            err.contains("more than 4096 files and directories"),
+            "{err}"
+        );
+        // ... the explicit files counted too.
+        let many = RunRequest {
+            files: (0..=MAX_WORKSPACE_ENTRIES)
+                .map(|i| (format!("m{i}"), s.outside("secret")))
+                .collect(),
+            ..RunRequest::default()
+        };
+        let err = read_request(&many).unwrap_err().0;
         assert!(
             err.contains("more than 4096 files and directories"),
             "{err}"
