@@ -309,3 +309,89 @@ fn run_request_files_are_strict() {
     let err = serde_saphyr::from_str::<RunRequest>("image: x\ndeadline: 60\n").unwrap_err();
     assert!(err.to_string().contains("deadline"), "{err}");
 }
+
+/// `dispatch run --backend kube` reads the workspace with the shared reader
+/// before it talks to any cluster: a workspace holding `leak -> /etc/shadow`
+/// is refused (exit code 2, the link named) and the API server is never
+/// contacted. The same request over the workspace without the link does
+/// reach it (here a listener that hangs up on every connection).
+#[test]
+fn kube_backend_refuses_a_workspace_linking_out_before_contacting_the_cluster() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let connections = Arc::new(AtomicUsize::new(0));
+    {
+        let connections = connections.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                connections.fetch_add(1, Ordering::SeqCst);
+                drop(conn);
+            }
+        });
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters: [{{name: c, cluster: {{server: 'http://127.0.0.1:{port}'}}}}]\nusers: [{{name: u, user: {{token: t}}}}]\ncontexts: [{{name: x, context: {{cluster: c, user: u, namespace: workflows}}}}]\ncurrent-context: x\n"
+        ),
+    )
+    .unwrap();
+    let ws = dir.path().join("ws");
+    std::fs::create_dir(&ws).unwrap();
+    std::fs::write(ws.join("main.py"), "print(open('/work/leak').read())\n").unwrap();
+    std::os::unix::fs::symlink("/etc/shadow", ws.join("leak")).unwrap();
+    let run = || {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sandbox-lint"))
+            .args(["dispatch", "run", "--backend", "kube", "--image", IMAGE])
+            .arg("--workspace")
+            .arg(&ws)
+            .args(["--", "python3", "/work/main.py"])
+            .env("KUBECONFIG", &kubeconfig)
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if started.elapsed() > std::time::Duration::from_secs(120) {
+                let _ = child.kill();
+                panic!("the dispatcher did not finish");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        child.wait_with_output().unwrap()
+    };
+    let out = run();
+    // miette wraps its report at 80 columns, with `│` in the margin.
+    let stderr = String::from_utf8_lossy(&out.stderr)
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "workspace {}: leak: a symbolic link to /etc/shadow",
+            ws.display()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        0,
+        "the cluster was contacted"
+    );
+    std::fs::remove_file(ws.join("leak")).unwrap();
+    let out = run();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        connections.load(Ordering::SeqCst) > 0,
+        "the control run never reached the listener: {stderr}"
+    );
+}

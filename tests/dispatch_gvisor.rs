@@ -855,3 +855,163 @@ fn cli_uses_the_policys_runtime_class() {
     assert_eq!(out.status.code(), Some(4), "{stderr}");
     assert_tmp_clean(work.path(), &[]);
 }
+
+/// `dispatch run --backend gvisor` with a workspace holding `leak ->
+/// /etc/shadow` (and, separately, `host -> /etc`): refused with exit code 2
+/// and a message naming the link, before anything is created (TMPDIR, where
+/// the run's files and sandbox would go, stays empty), and nothing of
+/// /etc/shadow reaches the output. The same command over the workspace
+/// without the link runs and prints every file at /work: with the link
+/// followed (as it was), the workload printed the host's /etc/shadow.
+#[test]
+fn cli_refuses_a_workspace_linking_out_before_launch() {
+    let tmp = private_tmp();
+    let shadow = fs::read_to_string("/etc/shadow").unwrap();
+    assert!(!shadow.trim().is_empty());
+    let ws = tempfile::tempdir().unwrap();
+    fs::write(ws.path().join("main.txt"), "harmless\n").unwrap();
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_sandbox-lint"))
+            .args([
+                "dispatch",
+                "run",
+                "--backend",
+                "gvisor",
+                "--image",
+                "python:3.12",
+                "--deadline",
+                "60",
+                "--workspace",
+            ])
+            .arg(ws.path())
+            .args(["--", "sh", "-c", "cat /work/*"])
+            .env("TMPDIR", tmp.path())
+            .output()
+            .unwrap()
+    };
+    let leaked = |out: &std::process::Output| {
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        shadow
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .any(|l| text.contains(l))
+    };
+    for (link, target) in [("leak", "/etc/shadow"), ("host", "/etc")] {
+        std::os::unix::fs::symlink(target, ws.path().join(link)).unwrap();
+        let out = run();
+        let stderr = unwrapped(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "workspace {}: {link}: a symbolic link to {target}",
+                ws.path().display()
+            )),
+            "{stderr}"
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert!(!leaked(&out));
+        assert!(!stderr.contains("gvisor "), "a sandbox ran: {stderr}");
+        assert_tmp_clean(tmp.path(), &[]);
+        fs::remove_file(ws.path().join(link)).unwrap();
+    }
+    let out = run();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.starts_with("harmless\n"), "{stdout}");
+    assert!(!leaked(&out));
+    assert_tmp_clean(tmp.path(), &[]);
+}
+
+/// stderr with miette's line wrapping undone (its report is wrapped at 80
+/// columns, with `│` in the margin).
+fn unwrapped(stderr: &[u8]) -> String {
+    String::from_utf8_lossy(stderr)
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A hard link to a host file, a FIFO and a request whose `files` entry is a
+/// link are refused by the CLI before launch as well (exit code 2).
+#[test]
+fn cli_refuses_hard_links_fifos_and_linked_files() {
+    let tmp = private_tmp();
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    fs::create_dir(&ws).unwrap();
+    let secret = dir.path().join("secret");
+    fs::write(&secret, "host-secret\n").unwrap();
+    let run = |extra: &[&std::ffi::OsStr]| {
+        Command::new(env!("CARGO_BIN_EXE_sandbox-lint"))
+            .args(["dispatch", "run", "--backend", "gvisor"])
+            .args(["--image", "python:3.12", "--deadline", "60"])
+            .args(extra)
+            .args(["--", "sh", "-c", "cat /work/*"])
+            .env("TMPDIR", tmp.path())
+            .output()
+            .unwrap()
+    };
+    let with_workspace = |needle: &str| {
+        let out = run(&["--workspace".as_ref(), ws.as_os_str()]);
+        let stderr = unwrapped(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(needle), "{stderr}");
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("host-secret"));
+        assert_tmp_clean(tmp.path(), &[]);
+    };
+    fs::hard_link(&secret, ws.join("hard")).unwrap();
+    with_workspace("hard: a hard link (2 links, 1 in the workspace)");
+    fs::remove_file(ws.join("hard")).unwrap();
+    nix::unistd::mkfifo(
+        &ws.join("pipe"),
+        nix::sys::stat::Mode::from_bits_truncate(0o644),
+    )
+    .unwrap();
+    with_workspace("pipe: a FIFO");
+    fs::remove_file(ws.join("pipe")).unwrap();
+    // A request file whose explicit file is a link to /etc/shadow.
+    std::os::unix::fs::symlink("/etc/shadow", dir.path().join("leak")).unwrap();
+    let request = dir.path().join("run.yaml");
+    fs::write(
+        &request,
+        "image: python:3.12\ndeadlineSeconds: 60\nfiles: {main.txt: leak}\n",
+    )
+    .unwrap();
+    let out = run(&[request.as_os_str()]);
+    let stderr = unwrapped(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("leak: a symbolic link to /etc/shadow"),
+        "{stderr}"
+    );
+    assert_tmp_clean(tmp.path(), &[]);
+}
+
+/// The library's own entry point checks the work directory it mounts with
+/// the same rules: a link in it is refused before any sandbox is started.
+#[test]
+fn a_work_directory_with_a_link_is_refused_before_anything_runs() {
+    let f = Fixture::new();
+    f.script("main.py", "print(1)\n");
+    std::os::unix::fs::symlink("/etc/shadow", f.path("work").join("leak")).unwrap();
+    match gvisor::run(&f.local(pod(&["cat", "/work/leak"], |_| {}))) {
+        Err(Error::Input(m)) => assert!(m.contains("leak: a symbolic link to /etc/shadow"), "{m}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    f.assert_clean();
+    assert!(f.ids.lock().unwrap().is_empty(), "a sandbox was started");
+}

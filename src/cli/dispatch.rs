@@ -105,38 +105,11 @@ fn load_request(path: &Path) -> miette::Result<RunRequest> {
     Ok(req)
 }
 
-/// The files a request places at /work: every regular file under `workspace`
-/// (relative paths) plus `files`.
+/// The files a request places at /work, read by the one reader both backends
+/// share ([`dispatch::workspace::read_request`]: no links, no special files,
+/// no system directory, bounded).
 pub fn workspace_files(req: &RunRequest) -> miette::Result<BTreeMap<String, Vec<u8>>> {
-    let mut out = BTreeMap::new();
-    if let Some(dir) = &req.workspace {
-        let mut stack = vec![dir.clone()];
-        while let Some(d) = stack.pop() {
-            for entry in std::fs::read_dir(&d)
-                .map_err(|e| miette::miette!("workspace {}: {e}", d.display()))?
-            {
-                let path = entry.into_diagnostic()?.path();
-                if path.is_dir() {
-                    stack.push(path);
-                } else if path.is_file() {
-                    let rel = path
-                        .strip_prefix(dir)
-                        .into_diagnostic()?
-                        .to_string_lossy()
-                        .into_owned();
-                    out.insert(rel, std::fs::read(&path).into_diagnostic()?);
-                }
-            }
-        }
-    }
-    for (name, path) in &req.files {
-        let bytes =
-            std::fs::read(path).map_err(|e| miette::miette!("file {}: {e}", path.display()))?;
-        out.insert(name.clone(), bytes);
-    }
-    dispatch::check_workspace_names(out.keys().map(String::as_str))
-        .map_err(|e| miette::miette!("{e}"))?;
-    Ok(out)
+    dispatch::workspace::read_request(req).map_err(|e| miette::miette!("{e}"))
 }
 
 pub fn run(cmd: DispatchCommand) -> miette::Result<ExitCode> {
@@ -337,15 +310,28 @@ impl Launcher {
         use crate::dispatch::gvisor;
         use std::io::Write as _;
         let work = std::env::temp_dir().join(format!("sandbox-lint-work-{}", dispatch::suffix()));
+        // A new directory of this run's own (never one that already exists,
+        // nor anything reached through a link), then new files in it.
+        use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+        std::fs::DirBuilder::new()
+            .mode(0o755)
+            .create(&work)
+            .map_err(|e| miette::miette!("creating {}: {e}", work.display()))?;
         let result = (|| {
             for (rel, bytes) in files {
                 let path = work.join(rel);
                 if let Some(parent) = path.parent() {
                     std::fs::create_dir_all(parent).into_diagnostic()?;
                 }
-                std::fs::write(&path, bytes).into_diagnostic()?;
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .custom_flags(nix::libc::O_NOFOLLOW)
+                    .mode(0o644)
+                    .open(&path)
+                    .and_then(|mut f| f.write_all(bytes))
+                    .map_err(|e| miette::miette!("writing {}: {e}", path.display()))?;
             }
-            std::fs::create_dir_all(&work).into_diagnostic()?;
             let mut local = gvisor::LocalRun::new(pod, &work);
             // The runtime class the policy allows (and the pod was built with).
             local.runtime_class = self.bounds.runtime_class.clone();

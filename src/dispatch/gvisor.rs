@@ -1521,6 +1521,9 @@ pub fn run(cfg: &LocalRun) -> Result<RunResult, Error> {
             cfg.work_dir.display()
         )));
     }
+    // The work directory is mounted as it is: it must hold what a workspace
+    // may (the reader both backends share), before anything runs.
+    super::workspace::check_dir(&cfg.work_dir).map_err(|e| Error::Input(e.to_string()))?;
     if let Some(rootfs) = &cfg.rootfs
         && !rootfs.is_dir()
     {

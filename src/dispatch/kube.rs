@@ -15,8 +15,9 @@ use kube::runtime::wait::await_condition;
 use kube::{Client, ResourceExt};
 use tokio_util::sync::CancellationToken;
 
-/// The API server refuses objects over about 1 MiB; the workspace must fit in one ConfigMap.
-pub const MAX_WORKSPACE_BYTES: usize = 1000 * 1024;
+/// The API server refuses objects over about 1 MiB; the workspace must fit in
+/// one ConfigMap (the bound every backend reads workspaces under).
+pub use super::workspace::MAX_WORKSPACE_BYTES;
 
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]

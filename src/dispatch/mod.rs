@@ -5,6 +5,7 @@
 pub mod gvisor;
 pub mod kube;
 pub mod pod;
+pub mod workspace;
 
 use k8s_openapi::api::core::v1::Pod;
 
