@@ -64,6 +64,25 @@ impl LoadedFile {
 /// Loads every document of a YAML or JSON text.
 pub fn load_text(text: &str, limits: &Limits) -> LoadedFile {
     let mut out = LoadedFile::default();
+    if let Some((at, c)) = yaml11_line_break(text) {
+        let (code, name) = match c {
+            '\u{85}' => ("U+0085", "NEXT LINE"),
+            '\u{2028}' => ("U+2028", "LINE SEPARATOR"),
+            _ => ("U+2029", "PARAGRAPH SEPARATOR"),
+        };
+        out.diag(
+            &input::YAML_SYNTAX,
+            At::Span(Span::new(at, c.len_utf8())),
+            format!(
+                "{code} ({name}) is a line break to kubectl's YAML reader (YAML 1.1) but not in YAML 1.2, so the two read different documents (a comment ends there for kubectl only); use \\n line breaks, or the escape `\\{}` in a double-quoted string",
+                match c {
+                    '\u{85}' => "N",
+                    '\u{2028}' => "L",
+                    _ => "P",
+                }
+            ),
+        );
+    }
     for slice in yaml::split_documents(text) {
         if yaml::is_blank_document(slice.text) {
             continue;
@@ -114,6 +133,18 @@ pub fn load_text(text: &str, limits: &Limits) -> LoadedFile {
     out
 }
 
+/// The first character that YAML 1.1 (go-yaml, which kubectl uses) reads as
+/// a line break and YAML 1.2 does not: NEL, LS, PS. A stream kubectl reads
+/// as JSON (it starts with `{`) has them only inside strings, where both
+/// read them as characters.
+fn yaml11_line_break(text: &str) -> Option<(usize, char)> {
+    if text.trim_start().starts_with('{') {
+        return None;
+    }
+    text.char_indices()
+        .find(|(_, c)| matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}'))
+}
+
 /// The first directive line (`%YAML 1.2`, `%TAG ...`) of a document slice and
 /// its offset. A directive always ends up alone in the slice before the `---`
 /// that must follow it, which the parser refuses.
@@ -127,10 +158,10 @@ fn directive(text: &str) -> Option<(usize, &str)> {
             body
         };
         if body.starts_with('%') {
-            return Some((
-                offset + line.len() - crate::source::break_len(line) - body.len(),
-                body.trim_end(),
-            ));
+            let at = offset + line.len() - crate::source::break_len(line) - body.len();
+            // The directive without a comment after it.
+            let directive = body.split(" #").next().unwrap_or(body).trim_end();
+            return Some((at, directive));
         }
         offset += line.len();
     }
@@ -478,6 +509,31 @@ mod tests {
             assert!(!text[span.start..span.end].contains(['\r', '\n']));
             assert_eq!(f.docs.len(), 1);
         }
+    }
+
+    /// NEL, LS and PS end lines (and comments) for kubectl's YAML 1.1 reader
+    /// only: refused, while the rest of the file is still read.
+    #[test]
+    fn yaml11_line_breaks_are_refused() {
+        for sep in ['\u{85}', '\u{2028}', '\u{2029}'] {
+            let text = format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: a}} # x{sep}  namespace: kube-system\nspec: {{containers: []}}\n"
+            );
+            let f = load_text(&text, &Limits::default());
+            assert_eq!(codes(&f), ["SL9002"], "{text:?}");
+            let At::Span(span) = f.diagnostics[0].at else {
+                panic!()
+            };
+            assert_eq!(span.start, text.find(sep).unwrap());
+            assert!(f.diagnostics[0].message.contains("kubectl"));
+            assert_eq!(f.docs[0].resources.len(), 1);
+        }
+        // JSON, which kubectl reads as JSON: a character inside a string.
+        let json = "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"a\"}, \"data\": {\"k\": \"x\u{2028}y\"}}";
+        assert!(load_text(json, &Limits::default()).diagnostics.is_empty());
+        // Escaped in a double-quoted string: fine.
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {k: \"x\\Ly\"}\n";
+        assert!(load_text(text, &Limits::default()).diagnostics.is_empty());
     }
 
     #[test]

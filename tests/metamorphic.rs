@@ -235,7 +235,8 @@ fn trailing_whitespace(bytes: &[u8], dockerfile: bool) -> Vec<u8> {
         let (body, brk) = line.split_at(body_len);
         out.extend_from_slice(body);
         let blank = body.iter().all(|b| b.is_ascii_whitespace());
-        if !(blank || (dockerfile && bare_word(body))) {
+        let keep = dockerfile && bare_word(body);
+        if !blank && !keep {
             out.extend_from_slice(b" \t");
         }
         out.extend_from_slice(brk);

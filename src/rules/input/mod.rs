@@ -24,6 +24,11 @@ crate::declare_rule! {
     /// differently than a lenient parser), alias bombs and documents over the
     /// parser's budgets are refused. Only the broken document is skipped: the
     /// other documents of the file are still checked.
+    ///
+    /// Also refused, because kubectl would not read the text as checked:
+    /// `%YAML` and `%TAG` directives (kubectl refuses them too), the line
+    /// breaks of YAML 1.1 that YAML 1.2 does not have (NEL, U+2028, U+2029),
+    /// and input with content that gives no document at all.
     pub static YAML_SYNTAX = {
         code: "SL9002",
         name: "yaml-syntax",
@@ -183,8 +188,9 @@ crate::declare_rule! {
     /// A Dockerfile has an instruction BuildKit would refuse.
     ///
     /// Unknown instructions, instructions before the first FROM, an unterminated
-    /// here-document, an invalid `# escape=` directive, a duplicated stage name or
-    /// a file without any FROM. The refused instruction is left out and the rest
+    /// here-document, an invalid `# escape=` directive, a duplicated stage name,
+    /// a file without any FROM, or a lone carriage return (BuildKit breaks
+    /// lines at `\n` only, so it would read two lines as one). The refused instruction is left out and the rest
     /// of the file is still checked; the run exits with code 2.
     pub static DOCKERFILE_SYNTAX = {
         code: "SL9011",
