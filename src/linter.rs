@@ -2,6 +2,8 @@
 //! `match` selects. Built once before any input is read.
 
 use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::{Arc, RwLock};
 
 use crate::cluster::Cluster;
@@ -10,6 +12,7 @@ use crate::engine::Lookups;
 use crate::engine::{Engine, EngineError};
 use crate::finding::{Finding, Location, Suppressed, SuppressionKind};
 use crate::images::ImageIndex;
+use crate::pointer::Pointer;
 use crate::policy::{self, Exemption, Policy};
 use crate::resource::Resource;
 use crate::rule::Report;
@@ -237,7 +240,7 @@ impl Linter {
     /// Lints a Dockerfile with every policy that judges Dockerfiles (those
     /// without `match`, or whose `match.kinds` lists `Dockerfile`).
     pub fn lint_dockerfile(&self, d: &Dockerfile, source: &SourceFile) -> Vec<Finding> {
-        let mut out: Vec<Finding> = Vec::new();
+        let mut merged = Merged::default();
         for a in &self.active {
             let judges = a
                 .policy
@@ -263,10 +266,10 @@ impl Linter {
                 {
                     f.suppressed = Some(exempted(&a.policy, i, ex));
                 }
-                merge(&mut out, f);
+                merged.add(f);
             }
         }
-        out
+        merged.out
     }
 
     /// True when some policy declares custom rules, which need each object as JSON.
@@ -315,13 +318,13 @@ impl Linter {
         resource: &Resource,
         json: Option<&serde_json::Value>,
     ) -> Vec<Finding> {
-        let mut out: Vec<Finding> = Vec::new();
+        let mut merged = Merged::default();
         self.lint_per_policy(resource, json, |_, found| {
             for f in found {
-                merge(&mut out, f);
+                merged.add(f);
             }
         });
-        out
+        merged.out
     }
 
     /// Lints one object with every policy that selects it and hands each
@@ -357,23 +360,37 @@ impl Linter {
     }
 }
 
-/// Adds a finding, or merges it into the same finding from another policy:
-/// the most severe wins, and it stays suppressed only when every policy agrees.
-fn merge(out: &mut Vec<Finding>, f: Finding) {
-    let same = |o: &&mut Finding| {
-        o.code == f.code
-            && o.pointer == f.pointer
-            && o.message == f.message
-            && o.location.as_ref().map(|l| l.start) == f.location.as_ref().map(|l| l.start)
-    };
-    match out.iter_mut().find(same) {
-        Some(existing) => {
-            existing.severity = existing.severity.max(f.severity);
-            if f.suppressed.is_none() {
-                existing.suppressed = None;
+/// Findings of one object merged across policies: the same finding (rule,
+/// pointer, message and start) from another policy merges into the first, the
+/// most severe wins, and it stays suppressed only when every policy agrees.
+/// Found by key in a map, so an object with many findings costs linear time.
+#[derive(Default)]
+struct Merged {
+    out: Vec<Finding>,
+    index: HashMap<(&'static str, Pointer, String, Option<usize>), usize>,
+}
+
+impl Merged {
+    fn add(&mut self, f: Finding) {
+        let key = (
+            f.code,
+            f.pointer.clone(),
+            f.message.clone(),
+            f.location.as_ref().map(|l| l.start),
+        );
+        match self.index.entry(key) {
+            Entry::Occupied(e) => {
+                let existing = &mut self.out[*e.get()];
+                existing.severity = existing.severity.max(f.severity);
+                if f.suppressed.is_none() {
+                    existing.suppressed = None;
+                }
+            }
+            Entry::Vacant(e) => {
+                e.insert(self.out.len());
+                self.out.push(f);
             }
         }
-        None => out.push(f),
     }
 }
 

@@ -83,6 +83,9 @@ pub fn load_text(text: &str, limits: &Limits) -> LoadedFile {
             ),
         );
     }
+    // Lines before the current slice, counted incrementally (slices start
+    // lines and come in order), so many broken documents cost linear time.
+    let mut counted = (0usize, 0usize);
     for slice in yaml::split_documents(text) {
         if yaml::is_blank_document(slice.text) {
             continue;
@@ -103,7 +106,9 @@ pub fn load_text(text: &str, limits: &Limits) -> LoadedFile {
                     .map(|s| s.shifted(slice.offset))
                     .unwrap_or(Span::new(slice.offset, 0));
                 // A slice starts a line: the lines before it are the breaks before it.
-                let lines_before = crate::source::lines_inclusive(&text[..slice.offset]).count();
+                counted.1 += crate::source::lines_inclusive(&text[counted.0..slice.offset]).count();
+                counted.0 = slice.offset;
+                let lines_before = counted.1;
                 let message = yaml::shift_line_numbers(&e.message, lines_before);
                 out.diag(&input::YAML_SYNTAX, At::Span(span), message);
             }

@@ -329,9 +329,19 @@ impl<'de> de::MapAccess<'de> for MapDe<'de, '_> {
 
 /// The known field closest to `key`, if it is plausibly what was meant.
 pub fn suggest(key: &str, known: &[&'static str]) -> Option<&'static str> {
+    // The distance is at least the difference in length, so a field whose
+    // length alone keeps the score under 0.7 is skipped before the quadratic
+    // comparison (a hostile key of a million characters costs one pass).
+    let key_len = key.chars().count();
+    let close_in_length = |k: &str| {
+        let k_len = k.chars().count();
+        let longest = key_len.max(k_len).max(1);
+        1.0 - key_len.abs_diff(k_len) as f64 / longest as f64 >= 0.7
+    };
     let lower = key.to_ascii_lowercase();
     known
         .iter()
+        .filter(|k| close_in_length(k))
         .map(|&k| {
             let score = if k.eq_ignore_ascii_case(key) {
                 1.0
