@@ -26,6 +26,8 @@
 //! smoke test of the generator, in-process.
 
 mod corpus;
+#[path = "corpus/probe.rs"]
+mod probe;
 
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsString;
@@ -35,13 +37,13 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use corpus::{Class, Corpus};
+use probe::{PROBE, Sample, probe, run_probed};
 use sandbox_lint::check::{Options, check_source};
 use sandbox_lint::linter::Linter;
 use sandbox_lint::source::SourceFile;
 use sandbox_lint::yaml::{self, Limits};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sandbox-lint");
-const PROBE: &str = "__rss-probe";
 const MB: f64 = 1e6;
 const MIB: u64 = 1 << 20;
 
@@ -163,87 +165,6 @@ fn parse_num(s: &str) -> Result<u64, String> {
 }
 
 // ---------------------------------------------------------------------------
-// The probe: run a command, report its wall time, peak RSS and CPU time.
-
-/// `__rss-probe PROGRAM ARGS...`: prints `wall_ns maxrss_kib cpu_us exit_code`.
-fn probe(cmd: &[OsString]) -> ExitCode {
-    use nix::sys::resource::{UsageWho, getrusage};
-    let Some((program, args)) = cmd.split_first() else {
-        eprintln!("{PROBE}: no command");
-        return ExitCode::from(2);
-    };
-    let start = Instant::now();
-    let status = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .status();
-    let wall = start.elapsed();
-    let status = match status {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("{PROBE}: cannot run {}: {e}", program.to_string_lossy());
-            return ExitCode::from(2);
-        }
-    };
-    // This process has waited for exactly one child, so the children's
-    // maximum resident set size is that child's (Linux reports KiB).
-    let usage = match getrusage(UsageWho::RUSAGE_CHILDREN) {
-        Ok(u) => u,
-        Err(e) => {
-            eprintln!("{PROBE}: getrusage: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let micros = |t: nix::sys::time::TimeVal| t.tv_sec() * 1_000_000 + t.tv_usec();
-    let cpu_us = micros(usage.user_time()) + micros(usage.system_time());
-    println!(
-        "{} {} {} {}",
-        wall.as_nanos(),
-        usage.max_rss(),
-        cpu_us,
-        status.code().unwrap_or(-1)
-    );
-    ExitCode::SUCCESS
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Sample {
-    wall: Duration,
-    max_rss: u64,
-    cpu: Duration,
-    code: i32,
-}
-
-/// Runs sandbox-lint with `args` under the probe.
-fn run_probed(args: &[OsString]) -> Sample {
-    let me = std::env::current_exe().expect("own path");
-    let out = Command::new(me)
-        .arg(PROBE)
-        .arg(BIN)
-        .args(args)
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("run probe");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let f: Vec<i64> = text
-        .split_whitespace()
-        .map(|x| x.parse().expect("probe output"))
-        .collect();
-    assert!(
-        out.status.success() && f.len() == 4,
-        "probe failed: {text:?}"
-    );
-    Sample {
-        wall: Duration::from_nanos(f[0] as u64),
-        max_rss: f[1] as u64 * 1024,
-        cpu: Duration::from_micros(f[2] as u64),
-        code: f[3] as i32,
-    }
-}
-
-// ---------------------------------------------------------------------------
 // Modes.
 
 fn generate_only(cfg: &corpus::Config, dir: &Path) -> ExitCode {
@@ -361,7 +282,7 @@ fn bench(cfg: &corpus::Config, args: &Args) -> ExitCode {
     // Check the corpus against the binary's real report (also warms the page cache).
     println!("\n== verification (sandbox-lint -j 2, JSON report parsed)");
     let report = scratch.0.join("report.json");
-    let verify = run_probed(&check_args(&dir, 2, &report));
+    let verify = run_probed(BIN, &check_args(&dir, 2, &report));
     let verified = verify_report(&corpus, &report, verify.code);
     let _ = std::fs::remove_file(&report);
 
@@ -372,12 +293,12 @@ fn bench(cfg: &corpus::Config, args: &Args) -> ExitCode {
     );
     let null = PathBuf::from("/dev/null");
     let (a_args, b_args) = (check_args(&dir, 1, &null), check_args(&dir, 2, &null));
-    run_probed(&a_args);
-    run_probed(&b_args);
+    run_probed(BIN, &a_args);
+    run_probed(BIN, &b_args);
     let (mut j1, mut j2) = (Vec::new(), Vec::new());
     for _ in 0..args.runs {
-        j1.push(run_probed(&a_args));
-        j2.push(run_probed(&b_args));
+        j1.push(run_probed(BIN, &a_args));
+        j2.push(run_probed(BIN, &b_args));
     }
     let unexpected: Vec<i32> = j1
         .iter()
@@ -640,7 +561,7 @@ fn dockerfile_bench(args: &Args, scratch: &Path) -> Vec<(String, bool)> {
 
     // Verification: per file, the set of codes reported is exactly the expected set.
     let report = scratch.join("dockerfiles.json");
-    let verify = run_probed(&check_args(&dir, 2, &report));
+    let verify = run_probed(BIN, &check_args(&dir, 2, &report));
     let doc: serde_json::Value = std::fs::read_to_string(&report)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
@@ -680,11 +601,11 @@ fn dockerfile_bench(args: &Args, scratch: &Path) -> Vec<(String, bool)> {
 
     let null = PathBuf::from("/dev/null");
     let (a_args, b_args) = (check_args(&dir, 1, &null), check_args(&dir, 2, &null));
-    run_probed(&a_args);
+    run_probed(BIN, &a_args);
     let (mut j1, mut j2) = (Vec::new(), Vec::new());
     for _ in 0..args.runs {
-        j1.push(run_probed(&a_args));
-        j2.push(run_probed(&b_args));
+        j1.push(run_probed(BIN, &a_args));
+        j2.push(run_probed(BIN, &b_args));
     }
     let best = |v: &[Sample]| v.iter().map(|s| s.wall).min().unwrap_or_default();
     let (a_wall, b_wall) = (best(&j1), best(&j2));
