@@ -35,6 +35,7 @@ pub static ALL: &[&RuleDef] = &[
     &pod::resources::RESOURCE_REQUESTS,
     &pod::resources::RESOURCE_LIMITS,
     &pod::volumes::VOLUME_SOURCE,
+    &pod::run_as::ROOT_GROUP,
     &pss::host::HOST_PROCESS,
     &pss::host::HOST_NAMESPACES,
     &pss::privilege::PRIVILEGED,
