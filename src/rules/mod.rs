@@ -6,6 +6,7 @@ pub mod input;
 pub mod network;
 pub mod pod;
 pub mod pss;
+pub mod secret_names;
 pub mod workload;
 
 use crate::rule::RuleDef;
@@ -36,6 +37,7 @@ pub static ALL: &[&RuleDef] = &[
     &pod::resources::RESOURCE_LIMITS,
     &pod::volumes::VOLUME_SOURCE,
     &pod::run_as::ROOT_GROUP,
+    &pod::env::SECRET_LITERAL_ENV,
     &pss::host::HOST_PROCESS,
     &pss::host::HOST_NAMESPACES,
     &pss::privilege::PRIVILEGED,
