@@ -38,6 +38,7 @@ pub static ALL: &[&RuleDef] = &[
     &pod::volumes::VOLUME_SOURCE,
     &pod::run_as::ROOT_GROUP,
     &pod::env::SECRET_LITERAL_ENV,
+    &pod::volumes::WRITABLE_VOLUME_EMPTY_DIR,
     &pss::host::HOST_PROCESS,
     &pss::host::HOST_NAMESPACES,
     &pss::privilege::PRIVILEGED,
