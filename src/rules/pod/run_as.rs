@@ -149,7 +149,10 @@ crate::declare_rule! {
     /// container sets its own: an ephemeral container added later inherits it.
     /// Ids outside 0..=2147483647 are not valid group ids and are findings too
     /// (fail closed); a value that is not an integer at all is `invalid-value`.
-    /// An unset `runAsGroup` or `fsGroup` is `run-as-group`'s and `fs-group`'s.
+    /// An unset `runAsGroup` or `fsGroup` is `run-as-group`'s and `fs-group`'s;
+    /// but a container without any `runAsGroup` whose image is built by a
+    /// Dockerfile of the run (see `pod-user-matches-image`) with a final USER
+    /// naming group 0 (`USER 10001:0`) runs with the root group, and is reported.
     pub static ROOT_GROUP = {
         code: "SL1024",
         name: "root-group",
@@ -202,8 +205,15 @@ fn root_group(_: &NoParams, cx: &mut Cx, w: &Workload<'_>) {
             }
         }
     }
+    let pod_gid = w
+        .pod
+        .spec
+        .security_context
+        .as_ref()
+        .and_then(|s| s.run_as_group);
     for c in w.pod.containers() {
-        if let Some(g) = c.security_context.and_then(|s| s.run_as_group)
+        let own = c.security_context.and_then(|s| s.run_as_group);
+        if let Some(g) = own
             && let Some(why) = group_problem(g)
         {
             cx.report(
@@ -211,5 +221,38 @@ fn root_group(_: &NoParams, cx: &mut Cx, w: &Workload<'_>) {
                 format!("{} sets runAsGroup: {g} ({why})", c.label()),
             );
         }
+        if own.or(pod_gid).is_none() {
+            image_root_group(cx, &c);
+        }
     }
+}
+
+/// Without any runAsGroup the container runs with its image's group: reported
+/// when a Dockerfile of the run builds the image and its final USER names
+/// group 0 (`USER 10001:0`, `USER runner:root`).
+fn image_root_group(cx: &mut Cx, c: &crate::resource::ContainerView<'_>) {
+    let Some(image) = c.image else { return };
+    let Some(facts) = cx.images.and_then(|i| i.lookup(image)) else {
+        return;
+    };
+    let Ok(built) = &facts.built else { return };
+    let Some(user) = &built.user else { return };
+    let Ok(resolved) = user.resolved.as_deref() else {
+        return;
+    };
+    let group = crate::dockerfile::UserSpec::parse(resolved).group;
+    if !group.is_some_and(|g| g == "root" || g.parse::<i64>() == Ok(0)) {
+        return;
+    }
+    let message = format!(
+        "{} sets no runAsGroup, and image {image} runs as USER {} ({}): the root group is its primary group",
+        c.label(),
+        user.raw,
+        facts.dockerfile
+    );
+    let location = user.location.clone();
+    cx.report(c.pointer.key("image"), message).related = vec![crate::finding::Related {
+        location,
+        message: "the image's USER names group 0".into(),
+    }];
 }
