@@ -12,6 +12,7 @@ use sandbox_lint::dispatch::{self, verify};
 use sandbox_lint::finding::Severity;
 use sandbox_lint::linter::Linter;
 use sandbox_lint::policy;
+use sandbox_lint::rules::secret_names::SecretParams;
 
 /// The built-in policy with the seeds' cluster (done right) as context, as the
 /// dispatcher sees it in a correctly set-up cluster.
@@ -51,9 +52,11 @@ prop_compose! {
             name: Some(name),
             image: IMAGE.into(),
             command,
+            // A literal value under a name that looks like a credential is
+            // refused (SL1025): such variables come from a Secret here.
             env: env.into_iter().map(|(name, value)| match value {
-                Some(v) => EnvVar { name, value: Some(v), secret_key_ref: None },
-                None => EnvVar { name, value: None, secret_key_ref: Some(SecretKeyRef { name: "runner-secrets".into(), key: "token".into() }) },
+                Some(v) if !SecretParams::default().is_secret(&name) => EnvVar { name, value: Some(v), secret_key_ref: None },
+                _ => EnvVar { name, value: None, secret_key_ref: Some(SecretKeyRef { name: "runner-secrets".into(), key: "token".into() }) },
             }).collect(),
             resources: Resources { cpu, memory, ephemeral_storage: storage },
             deadline_seconds: deadline,
@@ -295,6 +298,35 @@ fn the_engine_refuses_what_the_policy_refuses() {
             .iter()
             .any(|f| f.code == "SL1019" && f.severity == Severity::Error)
     );
+}
+
+/// A credential given as a literal value is refused (SL1025), the same
+/// variable from a Secret is not.
+#[test]
+fn literal_secrets_are_refused() {
+    let linter = linter();
+    let bounds = Bounds::from_linter(&linter);
+    let env = |value: Option<&str>| RunRequest {
+        image: IMAGE.into(),
+        env: vec![EnvVar {
+            name: "API_TOKEN".into(),
+            value: value.map(String::from),
+            secret_key_ref: value.is_none().then(|| SecretKeyRef {
+                name: "runner-secrets".into(),
+                key: "token".into(),
+            }),
+        }],
+        ..RunRequest::default()
+    };
+    let pod = build_pod(&env(Some("tok-123")), &bounds, "abc123").unwrap();
+    let refused = verify(&linter, &pod).unwrap_err();
+    assert!(
+        refused.message.contains("SL1025") && refused.message.contains("API_TOKEN"),
+        "{}",
+        refused.message
+    );
+    let pod = build_pod(&env(None), &bounds, "abc123").unwrap();
+    assert!(verify(&linter, &pod).is_ok());
 }
 
 /// The request file format: YAML with unknown keys refused.

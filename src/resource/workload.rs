@@ -4,7 +4,7 @@
 use k8s_openapi::api::batch::v1::JobSpec;
 use k8s_openapi::api::core::v1::{
     ContainerPort, EnvFromSource, EnvVar, PodSpec, ResourceRequirements, SecurityContext,
-    VolumeMount,
+    VolumeDevice, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
@@ -58,6 +58,8 @@ pub struct ContainerView<'a> {
     pub security_context: Option<&'a SecurityContext>,
     pub resources: Option<&'a ResourceRequirements>,
     pub volume_mounts: &'a [VolumeMount],
+    /// Raw block devices (`volumeDevices`).
+    pub volume_devices: &'a [VolumeDevice],
     pub ports: &'a [ContainerPort],
     pub env: &'a [EnvVar],
     pub env_from: &'a [EnvFromSource],
@@ -131,6 +133,7 @@ impl<'a> PodView<'a> {
                     security_context: c.security_context.as_ref(),
                     resources: c.resources.as_ref(),
                     volume_mounts: c.volume_mounts.as_deref().unwrap_or_default(),
+                    volume_devices: c.volume_devices.as_deref().unwrap_or_default(),
                     ports: c.ports.as_deref().unwrap_or_default(),
                     env: c.env.as_deref().unwrap_or_default(),
                     env_from: c.env_from.as_deref().unwrap_or_default(),

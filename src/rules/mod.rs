@@ -6,6 +6,7 @@ pub mod input;
 pub mod network;
 pub mod pod;
 pub mod pss;
+pub mod secret_names;
 pub mod workload;
 
 use crate::rule::RuleDef;
@@ -35,6 +36,9 @@ pub static ALL: &[&RuleDef] = &[
     &pod::resources::RESOURCE_REQUESTS,
     &pod::resources::RESOURCE_LIMITS,
     &pod::volumes::VOLUME_SOURCE,
+    &pod::run_as::ROOT_GROUP,
+    &pod::env::SECRET_LITERAL_ENV,
+    &pod::volumes::WRITABLE_VOLUME_EMPTY_DIR,
     &pss::host::HOST_PROCESS,
     &pss::host::HOST_NAMESPACES,
     &pss::privilege::PRIVILEGED,

@@ -8,7 +8,10 @@ crate::declare_rule! {
     ///
     /// `FROM python` and `FROM python:latest` build on whatever the registry serves
     /// that day: two builds of the same commit differ, and a compromised or broken
-    /// upstream release reaches the runner unreviewed. A base image whose name
+    /// upstream release reaches the runner unreviewed. A digest counts only when it
+    /// is well formed (`sha256:` and 64 lowercase hex digits, or sha384/sha512):
+    /// `@sha256:4f53`, uppercase hex, another algorithm or a bare `@` pin nothing
+    /// and are findings whatever the tag. A base image whose name
     /// depends on a build argument without default cannot be judged and is a
     /// finding too. `scratch` and earlier stages are not images.
     pub static BASE_IMAGE_TAG = {
@@ -60,8 +63,13 @@ fn base_image_tag(_: &NoParams, cx: &mut Cx, d: &Dockerfile) {
                 continue;
             }
         };
-        if image.contains('@') {
-            continue;
+        match crate::images::pinned_by_digest(image) {
+            Ok(true) => continue,
+            Err(why) => {
+                cx.report_at(span, format!("base image {image} is not pinned: {why}"));
+                continue;
+            }
+            Ok(false) => {}
         }
         match tag(image) {
             None => {
@@ -86,7 +94,8 @@ crate::declare_rule! {
     ///
     /// A tag can be moved to other content by whoever controls the repository; a
     /// digest cannot. `FROM python:3.12@sha256:...` keeps the readable tag and the
-    /// guarantee (tools such as Renovate keep digests current).
+    /// guarantee (tools such as Renovate keep digests current). A malformed digest
+    /// is a `base-image-tag` error and is not reported again here.
     pub static BASE_IMAGE_DIGEST = {
         code: "SL4005",
         name: "base-image-digest",
@@ -100,8 +109,9 @@ crate::declare_rule! {
 
 fn base_image_digest(_: &NoParams, cx: &mut Cx, d: &Dockerfile) {
     for (stage, image) in bases(d) {
+        // A malformed digest is `base-image-tag`'s error, not reported twice.
         if let Ok(image) = image
-            && !image.contains('@')
+            && crate::images::pinned_by_digest(image) == Ok(false)
         {
             cx.report_at(
                 stage.from.image.span,

@@ -1,40 +1,11 @@
 //! SL4008: secrets passed through ENV or ARG.
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-
 use crate::dockerfile::{Dockerfile, Kind};
 use crate::rule::Cx;
 
+pub use crate::rules::secret_names::SecretParams;
+
 use super::all_instructions;
-
-/// Parameters of [`SECRET_IN_BUILD_VARS`].
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
-pub struct SecretParams {
-    /// Name patterns (case-insensitive; `*` matches any run of characters).
-    pub patterns: Vec<String>,
-    /// Names that match a pattern but are not secrets (exact, case-insensitive).
-    pub allow: Vec<String>,
-}
-
-impl Default for SecretParams {
-    fn default() -> Self {
-        Self {
-            patterns: [
-                "*TOKEN*",
-                "*PASSWORD*",
-                "*PASSWD*",
-                "*SECRET*",
-                "*_KEY",
-                "*APIKEY*",
-            ]
-            .map(String::from)
-            .to_vec(),
-            allow: Vec::new(),
-        }
-    }
-}
 
 crate::declare_rule! {
     /// No secrets in ENV or ARG.
@@ -56,30 +27,6 @@ crate::declare_rule! {
     }
 }
 
-/// `*`-glob match, case-insensitive.
-fn glob(pattern: &str, name: &str) -> bool {
-    let p = pattern.to_ascii_uppercase();
-    let n = name.to_ascii_uppercase();
-    let parts: Vec<&str> = p.split('*').collect();
-    let mut rest = n.as_str();
-    for (i, part) in parts.iter().enumerate() {
-        if i == 0 {
-            let Some(r) = rest.strip_prefix(part) else {
-                return false;
-            };
-            rest = r;
-        } else if i == parts.len() - 1 {
-            return rest.ends_with(part);
-        } else {
-            let Some(at) = rest.find(part) else {
-                return false;
-            };
-            rest = &rest[at + part.len()..];
-        }
-    }
-    rest.is_empty()
-}
-
 fn secret_in_build_vars(p: &SecretParams, cx: &mut Cx, d: &Dockerfile) {
     for (_, i) in all_instructions(d) {
         let (what, vars) = match &i.kind {
@@ -88,9 +35,7 @@ fn secret_in_build_vars(p: &SecretParams, cx: &mut Cx, d: &Dockerfile) {
             _ => continue,
         };
         for v in vars {
-            let secret = p.patterns.iter().any(|pat| glob(pat, &v.name))
-                && !p.allow.iter().any(|a| a.eq_ignore_ascii_case(&v.name));
-            if !secret {
+            if !p.is_secret(&v.name) {
                 continue;
             }
             let consequence = if what == "ENV" {
@@ -106,20 +51,5 @@ fn secret_in_build_vars(p: &SecretParams, cx: &mut Cx, d: &Dockerfile) {
                 ),
             );
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::glob;
-
-    #[test]
-    fn globs() {
-        assert!(glob("*TOKEN*", "github_token"));
-        assert!(glob("*_KEY", "AWS_SECRET_ACCESS_KEY"));
-        assert!(!glob("*_KEY", "KEYRING"));
-        assert!(glob("A*B*C", "AxxBxxC"));
-        assert!(!glob("A*B*C", "AxxCxxB"));
-        assert!(glob("EXACT", "exact"));
     }
 }

@@ -1,5 +1,6 @@
 //! SL1019-SL1020: pinned images.
 
+use crate::pointer::Pointer;
 use crate::resource::Workload;
 use crate::rule::{Cx, NoParams};
 
@@ -33,12 +34,39 @@ pub fn parse_image(image: &str) -> ImageRef<'_> {
     }
 }
 
+/// Every image reference of the pod: each container's (init and ephemeral
+/// containers included) and each image volume's, as (pointer, who, image);
+/// `None` for a container or image volume that names none.
+fn images<'a>(w: &Workload<'a>) -> Vec<(Pointer, String, Option<&'a str>)> {
+    let mut out: Vec<_> = w
+        .pod
+        .containers()
+        .map(|c| (c.pointer.key("image"), c.label(), c.image))
+        .collect();
+    for (i, v) in w.pod.volumes().iter().enumerate() {
+        if let Some(img) = &v.image {
+            out.push((
+                w.pod.at("volumes").index(i).key("image").key("reference"),
+                format!("image volume \"{}\"", v.name),
+                img.reference.as_deref(),
+            ));
+        }
+    }
+    out
+}
+
 crate::declare_rule! {
-    /// Images must name a tag other than `latest`, or a digest.
+    /// Images must name a tag other than `latest`, or a well-formed digest.
     ///
     /// `:latest` (or no tag, which means latest) changes under you: the code that
     /// runs is whatever was pushed last, the run cannot be reproduced, and a
-    /// compromised registry push reaches every new sandbox at once.
+    /// compromised registry push reaches every new sandbox at once. A digest pins
+    /// the image only when it is well formed: `sha256:` (or `sha384:`, `sha512:`)
+    /// and exactly that many lowercase hex digits; `@sha256:4f53`, uppercase hex,
+    /// another algorithm or a bare `@` pin nothing (the runtime refuses the
+    /// reference) and are findings whatever the tag. Containers, init and
+    /// ephemeral containers and image volumes (`volumes[].image.reference`) are
+    /// judged alike.
     pub static IMAGE_TAG = {
         code: "SL1019",
         name: "image-tag",
@@ -51,27 +79,30 @@ crate::declare_rule! {
 }
 
 fn image_tag(_: &NoParams, cx: &mut Cx, w: &Workload<'_>) {
-    for c in w.pod.containers() {
-        let ptr = c.pointer.key("image");
-        let Some(image) = c.image.filter(|i| !i.trim().is_empty()) else {
-            cx.report(ptr, format!("{} has no image", c.label()));
+    for (ptr, who, image) in images(w) {
+        let Some(image) = image.filter(|i| !i.trim().is_empty()) else {
+            cx.report(ptr, format!("{who} has no image"));
             continue;
         };
-        let r = parse_image(image);
-        if r.digest.is_some() {
-            continue;
+        match crate::images::pinned_by_digest(image) {
+            Ok(true) => continue,
+            Err(why) => {
+                cx.report(ptr, format!("{who} image {image} is not pinned: {why}"));
+                continue;
+            }
+            Ok(false) => {}
         }
-        match r.tag {
+        match parse_image(image).tag {
             Some("latest") => {
                 cx.report(
                     ptr,
-                    format!("{} uses the mutable tag `latest` ({image})", c.label()),
+                    format!("{who} uses the mutable tag `latest` ({image})"),
                 );
             }
             None => {
                 cx.report(
                     ptr,
-                    format!("{} image {image} has no tag (means `latest`)", c.label()),
+                    format!("{who} image {image} has no tag (means `latest`)"),
                 );
             }
             Some(_) => {}
@@ -83,8 +114,9 @@ crate::declare_rule! {
     /// Images should be pinned by digest.
     ///
     /// A tag can be moved to other content; a digest cannot. Only images with a
-    /// version tag are reported here: an unpinned or `latest` image is already an
-    /// `image-tag` error, whose fix includes the digest.
+    /// version tag and no digest are reported here: an unpinned or `latest`
+    /// image, and one whose digest is malformed, are already `image-tag` errors,
+    /// whose fix includes the digest.
     pub static IMAGE_DIGEST = {
         code: "SL1020",
         name: "image-digest",
@@ -97,14 +129,11 @@ crate::declare_rule! {
 }
 
 fn image_digest(_: &NoParams, cx: &mut Cx, w: &Workload<'_>) {
-    for c in w.pod.containers() {
-        let Some(image) = c.image else { continue };
+    for (ptr, who, image) in images(w) {
+        let Some(image) = image else { continue };
         let r = parse_image(image);
         if r.digest.is_none() && r.tag.is_some_and(|t| t != "latest") {
-            cx.report(
-                c.pointer.key("image"),
-                format!("{} image {image} is not pinned by digest", c.label()),
-            );
+            cx.report(ptr, format!("{who} image {image} is not pinned by digest"));
         }
     }
 }

@@ -1,5 +1,6 @@
 //! SL1xxx: pod and container security.
 
+pub mod env;
 pub mod filesystem;
 pub mod host;
 pub mod image;

@@ -1,4 +1,4 @@
-//! SL1015-SL1018 and SL1023: volumes and where a container can write.
+//! SL1015-SL1018, SL1023 and SL1026: volumes and where a container can write.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use k8s_openapi::api::core::v1::Volume;
 
 use crate::quantity::Quantity;
-use crate::resource::Workload;
+use crate::resource::{Object, Workload};
 use crate::rule::{Cx, NoParams};
 
 crate::declare_rule! {
@@ -334,6 +334,179 @@ fn volume_sources(p: &SourceParams, cx: &mut Cx, w: &Workload<'_>) {
                     "volume \"{}\" is a {source} volume (allowed: {})",
                     v.name,
                     p.allowed.join(", ")
+                ),
+            );
+        }
+    }
+}
+
+crate::declare_rule! {
+    /// Writable volumes must be emptyDirs (whose size `empty-dir-size-limit` bounds).
+    ///
+    /// The checklist: "Writable volumes use emptyDir with size limits". An
+    /// emptyDir dies with the pod and its sizeLimit is enforced by the kubelet;
+    /// a persistentVolumeClaim, a generic `ephemeral` volume (500Gi), a
+    /// StatefulSet's `volumeClaimTemplates` claim, a `csi` or network volume
+    /// mounted without `readOnly: true` lets untrusted code fill storage no
+    /// sandbox limit bounds, and, for storage that outlives the pod, leave files
+    /// for the next run or the next reader. Reported per mount:
+    ///
+    /// - a volumeMount without `readOnly: true` (absent or false) of any volume
+    ///   that is not an emptyDir (a volume naming no source is one) and not
+    ///   mounted read-only by the kubelet whatever the mount says (configMap,
+    ///   secret, downwardAPI, projected, image). `persistentVolumeClaim.readOnly:
+    ///   true` alone is not enough: it asks the storage driver, while the mount's
+    ///   `readOnly` is applied by the kubelet itself; `recursiveReadOnly` does
+    ///   nothing without `readOnly: true`. A subPath or subPathExpr mount is
+    ///   judged as its volume (a subPath of a claim is writable claim storage).
+    /// - a writable mount of a volume the pod does not define (cannot be judged).
+    /// - every `volumeDevices` entry: a raw block device is writable and no
+    ///   filesystem limit applies.
+    /// - `mountPropagation` other than `None`: HostToContainer lets the node's
+    ///   later mounts appear in the sandbox, Bidirectional lets the sandbox's
+    ///   mounts reach the node.
+    /// - a `recursiveReadOnly` other than Disabled, IfPossible or Enabled.
+    ///
+    /// Allowed: read-only mounts of claims, ephemeral and csi volumes, and mounts
+    /// of configMap, secret, downwardAPI, projected and image volumes. hostPath
+    /// volumes are `host-path`'s error in any case and not reported again here;
+    /// sources that `volume-source` rejects (nfs, csi, ...) are reported here
+    /// too when mounted writable, since that rule's list is a parameter and a
+    /// policy that admits a source must still not get it writable (the two
+    /// findings are on different fields: the volume's source and the mount).
+    pub static WRITABLE_VOLUME_EMPTY_DIR = {
+        code: "SL1026",
+        name: "writable-volume-empty-dir",
+        severity: Error,
+        category: PodSecurity,
+        remediation: "Mount the volume with `readOnly: true`, or replace it with an emptyDir that has a sizeLimit (scratch space for /workspace or /tmp).",
+        params: NoParams,
+        check: writable_volumes,
+    }
+}
+
+/// Sources the kubelet mounts read-only whatever the volumeMount says.
+const READ_ONLY_SOURCES: &[&str] = &["configMap", "secret", "downwardAPI", "projected", "image"];
+
+/// How a volume may be mounted writable: fine (an emptyDir), read-only anyway,
+/// hostPath (another rule's), or a description of a writable non-emptyDir.
+enum VolumeKind {
+    EmptyDir,
+    ReadOnly,
+    HostPath,
+    Writable(String),
+}
+
+fn kind_of(v: &Volume) -> VolumeKind {
+    let sources = crate::rules::pss::volumes::sources(v);
+    if sources.is_empty() || sources == ["emptyDir"] {
+        return VolumeKind::EmptyDir;
+    }
+    if sources.iter().all(|s| READ_ONLY_SOURCES.contains(s)) {
+        return VolumeKind::ReadOnly;
+    }
+    if sources.contains(&"hostPath") {
+        return VolumeKind::HostPath;
+    }
+    let mut what = format!("{} volume \"{}\"", sources.join("+"), v.name);
+    if v.persistent_volume_claim
+        .as_ref()
+        .is_some_and(|c| c.read_only == Some(true))
+    {
+        what.push_str(" (persistentVolumeClaim.readOnly leaves it to the storage driver)");
+    }
+    VolumeKind::Writable(what)
+}
+
+fn writable_volumes(_: &NoParams, cx: &mut Cx, w: &Workload<'_>) {
+    let vols = w.pod.volumes();
+    // A StatefulSet's claim templates become volumes of the same name, in
+    // place of any pod volume so named.
+    let claims: Vec<&str> = match &w.resource.object {
+        Object::StatefulSet(s) => s
+            .spec
+            .volume_claim_templates
+            .iter()
+            .flatten()
+            .filter_map(|t| t.metadata.name.as_deref())
+            .collect(),
+        _ => Vec::new(),
+    };
+    for c in w.pod.containers() {
+        for (i, m) in c.volume_mounts.iter().enumerate() {
+            let ptr = c.pointer.key("volumeMounts").index(i);
+            if let Some(p) = m.mount_propagation.as_deref().filter(|p| *p != "None") {
+                cx.report(
+                    ptr.key("mountPropagation"),
+                    format!(
+                        "{} mounts volume \"{}\" with mountPropagation: {p}: mounts cross between the node and the sandbox",
+                        c.label(),
+                        m.name
+                    ),
+                );
+            }
+            if let Some(r) = m
+                .recursive_read_only
+                .as_deref()
+                .filter(|r| !["Disabled", "IfPossible", "Enabled"].contains(r))
+            {
+                cx.report(
+                    ptr.key("recursiveReadOnly"),
+                    format!(
+                        "{} mounts volume \"{}\" with recursiveReadOnly: {r}, not Disabled, IfPossible or Enabled",
+                        c.label(),
+                        m.name
+                    ),
+                );
+            }
+            if m.read_only == Some(true) {
+                continue;
+            }
+            let kinds: Vec<VolumeKind> = if claims.contains(&m.name.as_str()) {
+                vec![VolumeKind::Writable(format!(
+                    "the volumeClaimTemplates claim \"{}\"",
+                    m.name
+                ))]
+            } else {
+                vols.iter()
+                    .filter(|v| v.name == m.name)
+                    .map(kind_of)
+                    .collect()
+            };
+            let what = if kinds.is_empty() {
+                Some(format!(
+                    "volume \"{}\", which the pod does not define (it cannot be judged),",
+                    m.name
+                ))
+            } else {
+                kinds.into_iter().find_map(|k| match k {
+                    VolumeKind::Writable(what) => Some(what),
+                    _ => None,
+                })
+            };
+            let Some(what) = what else { continue };
+            let rro = if m.recursive_read_only.is_some() {
+                "; recursiveReadOnly does not apply without readOnly: true"
+            } else {
+                ""
+            };
+            cx.report(
+                ptr.key("readOnly"),
+                format!(
+                    "{} mounts {what} writable at {}: only emptyDirs with a sizeLimit may be writable{rro}",
+                    c.label(),
+                    m.mount_path
+                ),
+            );
+        }
+        for (i, d) in c.volume_devices.iter().enumerate() {
+            cx.report(
+                c.pointer.key("volumeDevices").index(i),
+                format!(
+                    "{} attaches volume \"{}\" as a raw block device at {}: writable, and no emptyDir limit applies",
+                    c.label(),
+                    d.name,
+                    d.device_path
                 ),
             );
         }
