@@ -630,6 +630,12 @@ impl<'a> UserSpec<'a> {
     pub fn is_root(&self) -> bool {
         self.user == "root" || self.uid() == Some(0)
     }
+
+    /// True when the primary group is root's: `root` or gid 0.
+    pub fn is_root_group(&self) -> bool {
+        self.group
+            .is_some_and(|g| g == "root" || g.parse::<i64>() == Ok(0))
+    }
 }
 
 #[cfg(test)]
