@@ -254,7 +254,13 @@ crate::declare_rule! {
     /// `/var/lib/apt/lists` or a directory above it (`/var/lib/apt`) keeps them out
     /// of the layer too; one below it, or on `/var/cache/apt` alone, does not.
     /// Options before the subcommand (`apt-get -o Acquire::Retries=3 update`) do
-    /// not hide it.
+    /// not hide it. The downloaded packages themselves are removed by the
+    /// `docker-clean` hook of the Debian and Ubuntu images; once a RUN turns it
+    /// off (removes `/etc/apt/apt.conf.d/docker-clean` or sets
+    /// `Keep-Downloaded-Packages`, as the BuildKit cache-mount recipe does), every
+    /// later install, reinstall, upgrade or build-dep needs a cache mount on
+    /// `/var/cache/apt` (or its `archives`) or `apt-get clean` after it in its
+    /// RUN.
     pub static APT_MINIMAL = {
         code: "SL4011",
         name: "apt-minimal",
@@ -270,45 +276,86 @@ fn is_apt(c: &Command) -> bool {
     matches!(c.program(), Some("apt-get" | "apt" | "aptitude"))
 }
 
+/// Where apt keeps the packages it downloads.
+const APT_ARCHIVES: &str = "/var/cache/apt/archives";
+
+/// True when `c` makes apt keep downloaded packages: it removes the
+/// `docker-clean` hook of the Debian and Ubuntu images, or sets
+/// `Keep-Downloaded-Packages` (the usual preparation for a cache mount).
+fn keeps_debs(c: &Command) -> bool {
+    let removes_hook = c.program() == Some("rm")
+        && c.exec().iter().skip(1).any(|w| {
+            w.text
+                .trim_end_matches('*')
+                .ends_with("apt.conf.d/docker-clean")
+        });
+    removes_hook
+        || c.words.iter().any(|w| {
+            w.text.contains("Keep-Downloaded-Packages")
+                && w.text.to_ascii_lowercase().contains("true")
+        })
+}
+
 fn apt_minimal(_: &NoParams, cx: &mut Cx, d: &Dockerfile) {
+    // The Debian and Ubuntu images remove downloaded packages after every
+    // install (their docker-clean hook) until a RUN turns that off.
+    let mut keeping = false;
     for run in runs(&final_chain(d)) {
         let mounted = run.mounted(|t| covers(t, APT_LISTS));
+        let debs_mounted = run.mounted(|t| covers(t, APT_ARCHIVES));
         for (n, c) in run.commands.iter().enumerate() {
+            keeping |= keeps_debs(c);
             if !is_apt(c) {
                 continue;
             }
             let Some((sub, _)) = subcommand(c, APT_VALUE_OPTS) else {
                 continue;
             };
-            match sub.text.as_str() {
-                "install" => {
-                    let no_recommends = c.has_flag("--no-install-recommends")
-                        || c.words.iter().any(|w| {
-                            w.text.contains("Install-Recommends=false")
-                                || w.text.contains("Install-Recommends=0")
-                        });
-                    if !no_recommends {
-                        cx.report_at(
-                            sub.span,
-                            "apt-get install without --no-install-recommends also installs recommended packages",
-                        );
-                    }
-                }
-                "update" => {
-                    let distclean = run.commands.iter().skip(n + 1).any(|c| {
-                        is_apt(c)
-                            && subcommand(c, APT_VALUE_OPTS).is_some_and(|(s, _)| {
-                                matches!(s.text.as_str(), "distclean" | "dist-clean")
-                            })
+            let later_apt = |subs: &[&str]| {
+                run.commands.iter().skip(n + 1).any(|c| {
+                    is_apt(c)
+                        && subcommand(c, APT_VALUE_OPTS)
+                            .is_some_and(|(s, _)| subs.contains(&s.text.as_str()))
+                })
+            };
+            let sub_text = sub.text.as_str();
+            if sub_text == "install" {
+                let no_recommends = c.has_flag("--no-install-recommends")
+                    || c.words.iter().any(|w| {
+                        w.text.contains("Install-Recommends=false")
+                            || w.text.contains("Install-Recommends=0")
                     });
-                    if !mounted && !distclean && !run.removed_after(n, |p| covers(p, APT_LISTS)) {
-                        cx.report_at(
-                            sub.span,
-                            "apt-get update without removing /var/lib/apt/lists after it in the same RUN leaves the package lists in the image",
-                        );
-                    }
+                if !no_recommends {
+                    cx.report_at(
+                        sub.span,
+                        "apt-get install without --no-install-recommends also installs recommended packages",
+                    );
                 }
-                _ => {}
+            }
+            if sub_text == "update"
+                && !mounted
+                && !later_apt(&["distclean", "dist-clean"])
+                && !run.removed_after(n, |p| covers(p, APT_LISTS))
+            {
+                cx.report_at(
+                    sub.span,
+                    "apt-get update without removing /var/lib/apt/lists after it in the same RUN leaves the package lists in the image",
+                );
+            }
+            let downloads = matches!(
+                sub_text,
+                "install" | "reinstall" | "upgrade" | "dist-upgrade" | "full-upgrade" | "build-dep"
+            );
+            if downloads
+                && keeping
+                && !debs_mounted
+                && !later_apt(&["clean", "distclean", "dist-clean"])
+                && !run.removed_after(n, |p| covers(p, APT_ARCHIVES))
+            {
+                cx.report_at(
+                    sub.span,
+                    format!("apt-get {sub_text} keeps the downloaded packages in /var/cache/apt (the image's docker-clean hook is turned off) unless `apt-get clean` runs after it in the same RUN or a cache mount covers /var/cache/apt"),
+                );
             }
         }
     }
