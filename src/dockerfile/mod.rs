@@ -89,6 +89,9 @@ pub struct Transfer {
     pub flags: Vec<Flag>,
     /// Sources as written; here-documents are left out.
     pub sources: Vec<Word>,
+    /// Each source as BuildKit reads it: quotes removed, the stage's ARG and
+    /// ENV variables substituted (or why that is not possible).
+    pub resolved: Vec<Result<String, Unresolved>>,
     pub dest: Word,
 }
 
@@ -357,9 +360,14 @@ impl Builder {
                         format!("{kw} requires at least one source and a destination"),
                     );
                 };
+                let resolved = words
+                    .iter()
+                    .map(|w| vars::expand(&w.text, &self.scope, self.escape))
+                    .collect();
                 let t = Transfer {
                     flags,
                     sources: words,
+                    resolved,
                     dest,
                 };
                 if kw == "ADD" {
@@ -629,6 +637,12 @@ impl<'a> UserSpec<'a> {
     /// True for `root` and uid 0.
     pub fn is_root(&self) -> bool {
         self.user == "root" || self.uid() == Some(0)
+    }
+
+    /// True when the primary group is root's: `root` or gid 0.
+    pub fn is_root_group(&self) -> bool {
+        self.group
+            .is_some_and(|g| g == "root" || g.parse::<i64>() == Ok(0))
     }
 }
 

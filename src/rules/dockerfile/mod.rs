@@ -44,31 +44,62 @@ pub(crate) struct Run<'a> {
     pub commands: &'a [Command],
 }
 
+/// `path` as a directory: a trailing `*`, then trailing `/`, removed (what a
+/// mount target or an `rm` operand such as `/var/lib/apt/lists/*` empties).
+fn dir_of(path: &str) -> &str {
+    path.strip_suffix('*').unwrap_or(path).trim_end_matches('/')
+}
+
+/// True when `path` (a mount target or an `rm` operand) is `dir` or a
+/// directory above it, so that mounting or emptying it keeps `dir` out of the
+/// layer. A mount below `dir` (`/var/lib/apt/lists/partial`) does not.
+pub(crate) fn covers(path: &str, dir: &str) -> bool {
+    let p = dir_of(path);
+    let dir = dir.trim_end_matches('/');
+    !p.is_empty() && (p == dir || dir.strip_prefix(p).is_some_and(|r| r.starts_with('/')))
+}
+
 impl Run<'_> {
-    /// True when some command deletes something under `dir`, or a cache mount
-    /// keeps `dir` out of the layer.
-    pub fn cleans(&self, dir: &str) -> bool {
-        let cached = self.flags.iter().any(|f| {
-            f.name == "mount"
-                && f.value.as_deref().is_some_and(|v| {
-                    v.split(',').any(|kv| kv == "type=cache")
-                        && v.split(',').any(|kv| {
-                            kv.split_once('=').is_some_and(|(k, p)| {
-                                matches!(k, "target" | "dst" | "destination")
-                                    && p.trim_end_matches('/')
-                                        .starts_with(dir.trim_end_matches('/'))
-                            })
-                        })
-                })
-        });
-        cached
-            || self.commands.iter().any(|c| {
-                c.program() == Some("rm")
-                    && c.exec()
-                        .iter()
-                        .skip(1)
-                        .any(|w| w.text.starts_with(dir.trim_end_matches('/')))
-            })
+    /// The targets of the RUN's `--mount=type=cache` and `type=tmpfs` mounts:
+    /// what is written under them stays out of the layer. (BuildKit reads the
+    /// keys and the type case-insensitively; a mount without `type` is a bind.)
+    pub fn scratch_mounts(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        for f in self.flags.iter().filter(|f| f.name == "mount") {
+            let Some(v) = f.value.as_deref() else {
+                continue;
+            };
+            let mut kind = "bind".to_string();
+            let mut target = None;
+            for kv in v.split(',') {
+                let (k, val) = kv.split_once('=').unwrap_or((kv, ""));
+                match k.trim().to_ascii_lowercase().as_str() {
+                    "type" => kind = val.trim().to_ascii_lowercase(),
+                    "target" | "dst" | "destination" => target = Some(val.trim()),
+                    _ => {}
+                }
+            }
+            if matches!(kind.as_str(), "cache" | "tmpfs")
+                && let Some(t) = target
+            {
+                out.push(t);
+            }
+        }
+        out
+    }
+
+    /// True when a cache or tmpfs mount is at a path `keeps_out` accepts.
+    pub fn mounted(&self, keeps_out: impl Fn(&str) -> bool) -> bool {
+        self.scratch_mounts().into_iter().any(keeps_out)
+    }
+
+    /// True when a command after the `after`-th removes (`rm`) a path
+    /// `keeps_out` accepts. A removal before the command that fills the cache
+    /// cleans nothing.
+    pub fn removed_after(&self, after: usize, keeps_out: impl Fn(&str) -> bool) -> bool {
+        self.commands.iter().skip(after + 1).any(|c| {
+            c.program() == Some("rm") && c.exec().iter().skip(1).any(|w| keeps_out(&w.text))
+        })
     }
 }
 

@@ -19,7 +19,13 @@ crate::declare_rule! {
     /// is a finding. A USER only in a build stage does not count: the final image
     /// does not inherit it. `root`, `0`, `0:0`, `root:root`, a USER that switches
     /// back to root after a non-root one, and a USER whose value depends on a build
-    /// argument without default are findings.
+    /// argument without default are findings. So is root's primary group
+    /// (`1000:0`, `runner:root`): the process can then write whatever is
+    /// group-owned by root and group-writable, and every file it creates belongs
+    /// to group root; the kubelet's `runAsNonRoot` checks only the uid and lets it
+    /// pass. Other groups (`wheel`, `sudo`) grant nothing without sudo or su,
+    /// which SL4009 keeps out of the image; given by name they are SL4002
+    /// findings.
     pub static NON_ROOT_USER = {
         code: "SL4001",
         name: "image-non-root-user",
@@ -72,7 +78,9 @@ fn non_root_user(_: &NoParams, cx: &mut Cx, d: &Dockerfile) {
                 Kind::User {
                     user,
                     resolved: Ok(v),
-                } if !UserSpec::parse(v).is_root() => Some(user.text.clone()),
+                } if !UserSpec::parse(v).is_root() && !UserSpec::parse(v).is_root_group() => {
+                    Some(user.text.clone())
+                }
                 _ => None,
             })
             .next_back();
@@ -84,6 +92,14 @@ fn non_root_user(_: &NoParams, cx: &mut Cx, d: &Dockerfile) {
             None => format!("USER {}: the container runs as root", user.text),
         };
         cx.report_at(user.span, message);
+    } else if spec.is_root_group() {
+        cx.report_at(
+            user.span,
+            format!(
+                "USER {} runs with root's primary group (gid 0): the container can write files group-owned by root, and runAsNonRoot does not check the group",
+                user.text
+            ),
+        );
     }
 }
 
