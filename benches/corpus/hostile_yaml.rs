@@ -83,6 +83,39 @@ pub fn shapes(budget: usize) -> Vec<Shape> {
         s.push_str("]}");
         s
     });
+    add("many-volumes-and-mounts", {
+        // Every mount names a volume: a lookup per mount over every volume is
+        // quadratic.
+        let n = budget / 110;
+        let mut s = String::from(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: vols, namespace: workflows}\nspec:\n  containers:\n  - name: c\n    image: ubuntu\n    volumeMounts:\n",
+        );
+        for i in 0..n {
+            s.push_str(&format!("    - {{name: v{i}, mountPath: /m/{i}}}\n"));
+        }
+        s.push_str("  volumes:\n");
+        for i in 0..n {
+            let line = format!("  - {{name: v{i}, persistentVolumeClaim: {{claimName: c}}}}\n");
+            if s.len() + line.len() > budget {
+                break;
+            }
+            s.push_str(&line);
+        }
+        s
+    });
+    add(
+        "many-env-ports-and-capabilities",
+        fill(
+            budget,
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: env, namespace: workflows}\nspec:\n  containers:\n  - name: c\n    image: ubuntu\n    securityContext: {capabilities: {add: [NET_ADMIN, SYS_ADMIN]}}\n    ports: [{containerPort: 1, hostPort: 1}]\n    env:\n",
+            "",
+            |i| {
+                format!(
+                    "    - {{name: API_TOKEN_{i}, value: literal}}\n    - {{name: V{i}, valueFrom: {{secretKeyRef: {{name: s, key: k}}}}}}\n"
+                )
+            },
+        ),
+    );
     add("deep-block-nesting", {
         let mut s =
             String::from("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\ndata:\n");

@@ -104,6 +104,19 @@ impl<'a> PodView<'a> {
         self.spec.volumes.as_deref().unwrap_or_default()
     }
 
+    /// The volumes by name, in order (a name may be given twice): mounts are
+    /// matched to volumes through this, not by a search per mount, which
+    /// was quadratic for pods of thousands of volumes.
+    pub fn volumes_by_name(
+        &self,
+    ) -> std::collections::HashMap<&'a str, Vec<&'a k8s_openapi::api::core::v1::Volume>> {
+        let mut map: std::collections::HashMap<&str, Vec<_>> = std::collections::HashMap::new();
+        for v in self.volumes() {
+            map.entry(v.name.as_str()).or_default().push(v);
+        }
+        map
+    }
+
     /// The host namespaces the pod shares: (field, what it exposes), for each set to true.
     pub fn shared_host_namespaces(&self) -> impl Iterator<Item = (&'static str, &'static str)> {
         let s = self.spec;

@@ -194,13 +194,13 @@ fn under(path: &str, root: &str) -> bool {
 }
 
 fn writable_mounts(p: &PathParams, cx: &mut Cx, w: &Workload<'_>) {
-    let vols = w.pod.volumes();
+    let vols = w.pod.volumes_by_name();
     for c in w.pod.containers() {
         for (i, m) in c.volume_mounts.iter().enumerate() {
             if m.read_only == Some(true) {
                 continue;
             }
-            let vol = vols.iter().find(|v| v.name == m.name);
+            let vol = vols.get(m.name.as_str()).and_then(|v| v.first().copied());
             if vol.is_some_and(always_read_only) {
                 continue;
             }
@@ -419,10 +419,10 @@ fn kind_of(v: &Volume) -> VolumeKind {
 }
 
 fn writable_volumes(_: &NoParams, cx: &mut Cx, w: &Workload<'_>) {
-    let vols = w.pod.volumes();
+    let vols = w.pod.volumes_by_name();
     // A StatefulSet's claim templates become volumes of the same name, in
     // place of any pod volume so named.
-    let claims: Vec<&str> = match &w.resource.object {
+    let claims: std::collections::HashSet<&str> = match &w.resource.object {
         Object::StatefulSet(s) => s
             .spec
             .volume_claim_templates
@@ -430,7 +430,7 @@ fn writable_volumes(_: &NoParams, cx: &mut Cx, w: &Workload<'_>) {
             .flatten()
             .filter_map(|t| t.metadata.name.as_deref())
             .collect(),
-        _ => Vec::new(),
+        _ => Default::default(),
     };
     for c in w.pod.containers() {
         for (i, m) in c.volume_mounts.iter().enumerate() {
@@ -468,9 +468,10 @@ fn writable_volumes(_: &NoParams, cx: &mut Cx, w: &Workload<'_>) {
                     m.name
                 ))]
             } else {
-                vols.iter()
-                    .filter(|v| v.name == m.name)
-                    .map(kind_of)
+                vols.get(m.name.as_str())
+                    .into_iter()
+                    .flatten()
+                    .map(|v| kind_of(v))
                     .collect()
             };
             let what = if kinds.is_empty() {
