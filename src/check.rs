@@ -61,14 +61,63 @@ impl Progress {
 #[derive(Debug)]
 pub struct FileResult {
     pub name: Arc<str>,
-    /// The text, when `keep_sources` was set and the file was read.
+    /// The text, when `keep_sources` was set and the file was read from
+    /// stdin (a file's text is read again when its snippets are rendered; see
+    /// [`Reread`]).
     pub source: Option<SourceFile>,
+    /// Where to read a file's text again for its snippets, when
+    /// `keep_sources` was set and the file has located findings.
+    pub reread: Option<Reread>,
     pub findings: Vec<Finding>,
     /// Every object read from the file, in order.
     pub objects: Vec<Arc<ObjectRef>>,
     pub documents: usize,
     pub resources: usize,
     pub bytes: usize,
+}
+
+/// A checked file's path and what its text was, so that the human reporter
+/// can read it again for snippets instead of the run keeping every file's
+/// text until the end (the memory target is 3x the largest file + 64 MiB,
+/// whatever the format). A file changed since it was checked is shown
+/// without snippets.
+#[derive(Debug, Clone)]
+pub struct Reread {
+    pub path: PathBuf,
+    pub len: usize,
+    pub hash: u64,
+}
+
+impl Reread {
+    fn hash_of(text: &str) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        text.hash(&mut h);
+        h.finish()
+    }
+
+    /// The text again, if it is still what was checked.
+    pub fn read(&self) -> Option<SourceFile> {
+        let source = input::read(&Input::File(self.path.clone()), self.len as u64).ok()?;
+        (source.text.len() == self.len && Self::hash_of(&source.text) == self.hash)
+            .then_some(source)
+    }
+}
+
+/// Trades a file's kept text for a [`Reread`] (stdin's text stays: it cannot
+/// be read again). Files without located findings keep nothing.
+fn release_source(result: &mut FileResult, input: &Input) {
+    let Input::File(path) = input else { return };
+    let Some(source) = result.source.take() else {
+        return;
+    };
+    if result.findings.iter().any(|f| f.location.is_some()) {
+        result.reread = Some(Reread {
+            path: path.clone(),
+            len: source.text.len(),
+            hash: Reread::hash_of(&source.text),
+        });
+    }
 }
 
 /// The result of a whole run.
@@ -221,7 +270,10 @@ pub fn run(linter: &Linter, paths: &[PathBuf], opts: &Options) -> RunResult {
                 (Input::Stdin, Some(read)) => read.clone(),
                 _ => input::read(i, opts.limits.max_file_bytes),
             };
-            let (result, pods) = check_read(linter, i, read, opts, interest.as_ref(), *defer);
+            let (mut result, pods) = check_read(linter, i, read, opts, interest.as_ref(), *defer);
+            if let Ok(r) = &mut result {
+                release_source(r, i);
+            }
             (done(result), pods)
         })
         .collect();
@@ -236,10 +288,12 @@ pub fn run(linter: &Linter, paths: &[PathBuf], opts: &Options) -> RunResult {
     // Files with NetworkPolicies or bindings are finished last, against every pod.
     let files: Vec<FileResult> = results
         .into_par_iter()
-        .map(|r| match r {
+        .zip(inputs.par_iter())
+        .map(|(r, input)| match r {
             Ok(done) => done,
             Err(pending) => {
-                let file = finish_pending(linter, pending, opts);
+                let mut file = finish_pending(linter, pending, opts);
+                release_source(&mut file, input);
                 if let Some(p) = &opts.progress {
                     p.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
@@ -417,6 +471,7 @@ fn check_read(
                 Ok(FileResult {
                     name,
                     source: None,
+                    reread: None,
                     findings,
                     objects: Vec::new(),
                     documents: 0,
@@ -467,6 +522,7 @@ fn check_source_collecting(
             findings,
             objects: Vec::new(),
             source: opts.keep_sources.then_some(source),
+            reread: None,
         };
         return (Ok(result), Cluster::default());
     }
@@ -507,6 +563,7 @@ fn check_source_collecting(
         findings,
         objects,
         source: None,
+        reread: None,
     };
     if deferred {
         let docs = loaded

@@ -234,13 +234,8 @@ pub fn render(run: &RunResult, opts: &RenderOptions, out: &mut dyn Write) -> io:
         .with_context_lines(1)
         .with_links(false)
         .with_width(100);
-    let orphans = run.orphans.iter().map(|f| (f, None));
-    let per_file = run
-        .files
-        .iter()
-        .flat_map(|file| file.findings.iter().map(move |f| (f, file.source.as_ref())));
     let shown = |f: &Finding| f.is_active() && !(opts.quiet && f.severity == Severity::Info);
-    for (finding, source) in orphans.chain(per_file).filter(|(f, _)| shown(f)) {
+    let render_one = |finding: &Finding, source: Option<&SourceFile>, out: &mut dyn Write| {
         let source = source.filter(|s| !s.text.is_empty());
         let shown = Shown {
             finding,
@@ -255,7 +250,31 @@ pub fn render(run: &RunResult, opts: &RenderOptions, out: &mut dyn Write) -> io:
         handler
             .render_report(&mut text, &shown)
             .map_err(|e| io::Error::other(e.to_string()))?;
-        writeln!(out, "{text}")?;
+        writeln!(out, "{text}")
+    };
+    for f in run.orphans.iter().filter(|f| shown(f)) {
+        render_one(f, None, out)?;
+    }
+    // One file's text at a time: read again for its snippets, then dropped.
+    for file in &run.files {
+        if !file.findings.iter().any(|f| shown(f)) {
+            continue;
+        }
+        let reread = match (&file.source, &file.reread) {
+            (None, Some(r)) => r.read(),
+            _ => None,
+        };
+        if file.source.is_none() && file.reread.is_some() && reread.is_none() {
+            writeln!(
+                out,
+                "note: {} changed after it was checked; its findings are shown without snippets\n",
+                printable(&file.name)
+            )?;
+        }
+        let source = file.source.as_ref().or(reread.as_ref());
+        for f in file.findings.iter().filter(|f| shown(f)) {
+            render_one(f, source, out)?;
+        }
     }
     if opts.quiet {
         return Ok(());
@@ -277,6 +296,46 @@ mod tests {
         let shown = printable_source(src);
         assert_eq!(shown, "name: \"a?[31m\u{bf}red\"\r\nx: 1\n");
         assert_eq!(shown.len(), src.len(), "spans must still fit");
+    }
+
+    /// A file's snippets come from reading it again; a file changed since it
+    /// was checked is shown without them (and says so) rather than with
+    /// another text's lines under the finding.
+    #[test]
+    fn snippets_are_read_again_and_never_from_a_changed_file() {
+        use crate::check::{Options, run};
+        use crate::linter::Linter;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pod.yaml");
+        std::fs::write(
+            &path,
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostPID: true\n  containers: [{name: c, image: ubuntu}]\n",
+        )
+        .unwrap();
+        let opts = Options {
+            keep_sources: true,
+            ..Options::default()
+        };
+        let result = run(
+            &Linter::with_default_policy(),
+            std::slice::from_ref(&path),
+            &opts,
+        );
+        assert!(result.files[0].source.is_none(), "the text is not kept");
+        assert!(result.files[0].reread.is_some());
+        let render = || {
+            let mut out = Vec::new();
+            super::render(&result, &Default::default(), &mut out).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let before = render();
+        assert!(before.contains("hostPID: true"), "{before}");
+        assert!(!before.contains("changed after it was checked"));
+        std::fs::write(&path, "kind: Pod\n# something else entirely\n").unwrap();
+        let after = render();
+        assert!(after.contains("changed after it was checked"), "{after}");
+        assert!(!after.contains("something else"), "{after}");
+        assert!(after.contains("SL1013"), "{after}");
     }
 
     #[test]
