@@ -124,7 +124,8 @@ pub fn parse_script(text: &str, base: usize) -> Vec<Command> {
 /// (Dockerfile continuations already removed). One pass over the bytes: the
 /// characters that matter are ASCII, so other characters are copied whole.
 pub fn tokenize(line: &Mapped, range: Range<usize>) -> Vec<Command> {
-    tokenize_bounded(line, range, &mut usize::MAX)
+    let mut unbounded = usize::MAX;
+    tokenize_bounded(line, range, &mut unbounded)
 }
 
 /// [`tokenize`], reading at most `words_left` words (counted down); the
