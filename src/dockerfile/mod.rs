@@ -189,6 +189,17 @@ pub fn parse(text: &str) -> (Dockerfile, Vec<ParseError>) {
     }
     b.errors.extend(lex::lone_carriage_return(text));
     b.errors.sort_by_key(|e| e.span.start);
+    if b.errors.len() > MAX_ERRORS {
+        let more = b.errors.len() - MAX_ERRORS;
+        let span = b.errors[MAX_ERRORS].span;
+        b.errors.truncate(MAX_ERRORS);
+        b.errors.push(ParseError {
+            message: format!(
+                "{more} more problems BuildKit would refuse the file for, from here on, are not listed"
+            ),
+            span,
+        });
+    }
     (
         Dockerfile {
             escape: lexed.escape,
@@ -202,6 +213,10 @@ pub fn parse(text: &str) -> (Dockerfile, Vec<ParseError>) {
 /// bound keeps the stage-chain walks of the parser and the rules (each linear
 /// in the chain) from growing quadratic on a generated file.
 pub const MAX_STAGES: usize = 512;
+
+/// Problems listed per file: BuildKit refuses the file at the first, and a
+/// generated file with 200,000 of them would make as many findings.
+pub const MAX_ERRORS: usize = 1000;
 
 /// Words of RUN commands read from one file (each costs about 80 bytes in
 /// the model; real Dockerfiles have a few thousand). Past it, the rest of the
@@ -803,6 +818,26 @@ mod tests {
         assert_eq!(words, MAX_WORDS + 1);
         let (_, errors) = parse(&format!("FROM a\nRUN {}\n", "a ".repeat(MAX_WORDS)));
         assert!(errors.is_empty(), "{errors:?}");
+    }
+
+    /// Thousands of refused instructions are listed up to the bound, then counted.
+    #[test]
+    fn errors_are_bounded_per_file() {
+        let text = format!("FROM a\n{}", "FOO x\n".repeat(MAX_ERRORS + 5));
+        let (_, errors) = parse(&text);
+        assert_eq!(errors.len(), MAX_ERRORS + 1);
+        assert!(
+            errors[MAX_ERRORS - 1]
+                .message
+                .contains("unknown instruction")
+        );
+        let last = &errors[MAX_ERRORS];
+        assert!(
+            last.message.starts_with("5 more problems"),
+            "{}",
+            last.message
+        );
+        assert_eq!(last.span.start, 7 + 6 * MAX_ERRORS);
     }
 
     #[test]
