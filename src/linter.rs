@@ -1,9 +1,7 @@
 //! The policies of a run, each with its engine, applied to the objects their
 //! `match` selects. Built once before any input is read.
 
-use std::collections::BTreeMap;
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
 use crate::cluster::Cluster;
@@ -12,7 +10,6 @@ use crate::engine::Lookups;
 use crate::engine::{Engine, EngineError};
 use crate::finding::{Finding, Location, Suppressed, SuppressionKind};
 use crate::images::ImageIndex;
-use crate::pointer::Pointer;
 use crate::policy::{self, Exemption, Policy};
 use crate::resource::Resource;
 use crate::rule::Report;
@@ -240,7 +237,7 @@ impl Linter {
     /// Lints a Dockerfile with every policy that judges Dockerfiles (those
     /// without `match`, or whose `match.kinds` lists `Dockerfile`).
     pub fn lint_dockerfile(&self, d: &Dockerfile, source: &SourceFile) -> Vec<Finding> {
-        let mut merged = Merged::default();
+        let mut out = Merged::default();
         for a in &self.active {
             let judges = a
                 .policy
@@ -266,10 +263,10 @@ impl Linter {
                 {
                     f.suppressed = Some(exempted(&a.policy, i, ex));
                 }
-                merged.add(f);
+                out.add(f);
             }
         }
-        merged.out
+        out.out
     }
 
     /// True when some policy declares custom rules, which need each object as JSON.
@@ -318,13 +315,13 @@ impl Linter {
         resource: &Resource,
         json: Option<&serde_json::Value>,
     ) -> Vec<Finding> {
-        let mut merged = Merged::default();
+        let mut out = Merged::default();
         self.lint_per_policy(resource, json, |_, found| {
             for f in found {
-                merged.add(f);
+                out.add(f);
             }
         });
-        merged.out
+        out.out
     }
 
     /// Lints one object with every policy that selects it and hands each
@@ -360,34 +357,50 @@ impl Linter {
     }
 }
 
-/// Findings of one object merged across policies: the same finding (rule,
-/// pointer, message and start) from another policy merges into the first, the
-/// most severe wins, and it stays suppressed only when every policy agrees.
-/// Found by key in a map, so an object with many findings costs linear time.
+/// Findings of several policies, merged: a finding the same as one already
+/// there (same rule, pointer, message and start) is merged into it, the most
+/// severe wins, and it stays suppressed only when every policy agrees. An
+/// index by hash finds the same finding in constant time, so thousands of
+/// findings in one file merge in linear time.
 #[derive(Default)]
 struct Merged {
     out: Vec<Finding>,
-    index: HashMap<(&'static str, Pointer, String, Option<usize>), usize>,
+    /// Hash of a finding's identity -> its indices in `out`.
+    index: HashMap<u64, Vec<usize>>,
 }
 
 impl Merged {
-    fn add(&mut self, f: Finding) {
-        let key = (
+    fn identity(f: &Finding) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (
             f.code,
-            f.pointer.clone(),
-            f.message.clone(),
+            &f.pointer,
+            &f.message,
             f.location.as_ref().map(|l| l.start),
-        );
-        match self.index.entry(key) {
-            Entry::Occupied(e) => {
-                let existing = &mut self.out[*e.get()];
+        )
+            .hash(&mut h);
+        h.finish()
+    }
+
+    fn add(&mut self, f: Finding) {
+        let same = |o: &Finding| {
+            o.code == f.code
+                && o.pointer == f.pointer
+                && o.message == f.message
+                && o.location.as_ref().map(|l| l.start) == f.location.as_ref().map(|l| l.start)
+        };
+        let slot = self.index.entry(Self::identity(&f)).or_default();
+        match slot.iter().copied().find(|&i| same(&self.out[i])) {
+            Some(i) => {
+                let existing = &mut self.out[i];
                 existing.severity = existing.severity.max(f.severity);
                 if f.suppressed.is_none() {
                     existing.suppressed = None;
                 }
             }
-            Entry::Vacant(e) => {
-                e.insert(self.out.len());
+            None => {
+                slot.push(self.out.len());
                 self.out.push(f);
             }
         }

@@ -19,15 +19,15 @@ pub struct SourceFile {
     /// The text, exactly as read.
     pub text: Arc<str>,
     line_starts: Vec<usize>,
-    /// Characters before every [`CHAR_MARK`]-th byte (rounded up to a
-    /// character boundary), so a column on a long line costs at most one
-    /// mark's bytes instead of the line's: many findings on a 1 MiB line
-    /// were quadratic.
-    char_marks: Vec<(usize, usize)>,
+    /// `(byte offset, characters before it in its line)` every
+    /// [`COLUMN_STEP`] bytes or so of lines longer than that, in order: a
+    /// column is counted from the nearest one, not from the start of a long
+    /// line (thousands of findings on one 1 MiB line stay linear).
+    marks: Vec<(usize, usize)>,
 }
 
-/// Bytes between two character-count marks.
-const CHAR_MARK: usize = 256;
+/// Bytes between column marks of long lines.
+const COLUMN_STEP: usize = 4096;
 
 /// A 1-based line and column (columns count Unicode scalar values, as SARIF
 /// `unicodeCodePoints` and editors do).
@@ -42,31 +42,22 @@ impl SourceFile {
     pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> Self {
         let text: Arc<str> = text.into();
         let mut line_starts = vec![0];
+        let mut marks = Vec::new();
         let mut offset = 0;
         for line in lines_inclusive(&text) {
+            if line.len() > COLUMN_STEP {
+                marks.extend(column_marks(line, offset));
+            }
             offset += line.len();
             if break_len(line) > 0 {
                 line_starts.push(offset);
             }
         }
-        let mut char_marks = Vec::with_capacity(text.len() / CHAR_MARK + 1);
-        let (mut at, mut chars) = (0usize, 0usize);
-        let mut mark = 0usize;
-        while mark <= text.len() {
-            let mut boundary = mark;
-            while !text.is_char_boundary(boundary) {
-                boundary += 1;
-            }
-            chars += text[at..boundary].chars().count();
-            at = boundary;
-            char_marks.push((at, chars));
-            mark += CHAR_MARK;
-        }
         Self {
             name: name.into(),
             text,
             line_starts,
-            char_marks,
+            marks,
         }
     }
 
@@ -80,21 +71,22 @@ impl SourceFile {
         if line == 0 && self.text.starts_with(BOM) {
             start = BOM.len_utf8().min(offset);
         }
-        let column = if self.text.is_char_boundary(offset) {
-            self.chars_before(offset) - self.chars_before(start)
-        } else {
-            offset - start
+        // Count from the last mark of this line at or before `offset`.
+        let (from, before) = match self.marks.partition_point(|&(at, _)| at <= offset) {
+            0 => (start, 0),
+            n => match self.marks[n - 1] {
+                (at, chars) if at > start => (at, chars),
+                _ => (start, 0),
+            },
+        };
+        let column = match self.text.get(from..offset) {
+            Some(s) => before + s.chars().count(),
+            None => offset - start,
         };
         LineCol {
             line: line as u32 + 1,
             column: column as u32 + 1,
         }
-    }
-
-    /// Characters before byte `offset` (a character boundary).
-    fn chars_before(&self, offset: usize) -> usize {
-        let (at, chars) = self.char_marks[offset / CHAR_MARK];
-        chars + self.text[at..offset].chars().count()
     }
 
     /// Byte offset of the start of a 1-based line (the end of the text past the last line).
@@ -110,6 +102,31 @@ impl SourceFile {
     pub fn line_count(&self) -> usize {
         self.line_starts.len()
     }
+}
+
+/// Column marks of one long line starting at `base`: `(offset, characters of
+/// the line before it)` at character boundaries about [`COLUMN_STEP`] apart.
+/// A byte order mark at the start of the file is not counted (see
+/// [`SourceFile::line_col`]).
+fn column_marks(line: &str, base: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut chars = 0;
+    let mut from = if base == 0 && line.starts_with(BOM) {
+        BOM.len_utf8()
+    } else {
+        0
+    };
+    let mut at = from + COLUMN_STEP;
+    while at < line.len() {
+        while !line.is_char_boundary(at) {
+            at += 1;
+        }
+        chars += line[from..at].chars().count();
+        out.push((base + at, chars));
+        from = at;
+        at += COLUMN_STEP;
+    }
+    out
 }
 
 /// The byte order mark (U+FEFF).
@@ -207,7 +224,7 @@ mod tests {
     use super::*;
 
     /// The column marks agree with counting from the line's start, at every
-    /// offset of texts with long lines, multi-byte characters straddling the
+    /// 13th offset of texts with long lines, multi-byte characters straddling the
     /// marks, a BOM and every kind of line break (the oracle is the direct count).
     #[test]
     fn line_col_with_marks_matches_direct_count() {
@@ -229,7 +246,7 @@ mod tests {
                 .map_or(offset - start, |s| s.chars().count()) as u32
                 + 1
         };
-        let long: String = "aé€😀".repeat(300);
+        let long: String = "aé€😀".repeat(1200);
         for text in [
             format!("{long}\n{long}\r\n{long}\rend"),
             format!("\u{feff}{long}"),
@@ -237,7 +254,7 @@ mod tests {
             String::new(),
         ] {
             let f = SourceFile::new("t", text.as_str());
-            for offset in 0..=text.len() {
+            for offset in (0..=text.len()).step_by(13).chain([text.len()]) {
                 assert_eq!(
                     f.line_col(offset).column,
                     direct(&text, offset),
@@ -277,6 +294,34 @@ mod tests {
         // The `\n` of a `\r\n` is on the line the `\r` ends.
         assert_eq!(f.line_col(4), LineCol { line: 2, column: 3 });
         assert_eq!(f.line_start(3), text.find('c').unwrap());
+    }
+
+    /// Columns on long lines (counted from the column marks) are the
+    /// characters before the offset, as counted from the line start.
+    #[test]
+    fn columns_on_long_lines_count_characters() {
+        let long: String = (0..20_000)
+            .map(|i| if i % 7 == 0 { 'é' } else { 'a' })
+            .collect();
+        let text = format!("\u{feff}{long}\nshort\n{long}x\n");
+        let f = SourceFile::new("x", text.as_str());
+        assert!(!f.marks.is_empty());
+        let naive = |offset: usize| {
+            let line_start = text[..offset].rfind('\n').map_or(0, |p| p + 1);
+            let from = if line_start == 0 { 3 } else { line_start };
+            text[from..offset].chars().count() as u32 + 1
+        };
+        for (offset, _) in text.char_indices().skip(1).step_by(97) {
+            assert_eq!(f.line_col(offset).column, naive(offset), "{offset}");
+        }
+        let x = text.rfind('x').unwrap();
+        assert_eq!(
+            f.line_col(x),
+            LineCol {
+                line: 3,
+                column: 20_001
+            }
+        );
     }
 
     #[test]

@@ -85,6 +85,8 @@ pub fn parse_with(
         let mut unknown = Vec::new();
         for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             match lookup(item) {
+                // Each code once: the list is searched for every finding.
+                Some(code) if codes.contains(&code) => {}
                 Some(code) => codes.push(code),
                 None => unknown.push(match rules::suggest(item) {
                     Some(s) => format!("`{item}` (did you mean `{s}`?)"),
@@ -136,7 +138,13 @@ pub fn unsuppressible(code: &str) -> bool {
 }
 
 /// Marks findings covered by an inline suppression, and the suppressions used.
+/// The first suppression (in file order) that covers a line wins; they are
+/// looked up by line, so many findings and many comments stay linear.
 pub fn apply(findings: &mut [Finding], inline: &mut [Inline], file: &str) {
+    let mut by_line: std::collections::HashMap<u32, Vec<usize>> = Default::default();
+    for (i, s) in inline.iter().enumerate() {
+        by_line.entry(s.line).or_default().push(i);
+    }
     for f in findings.iter_mut().filter(|f| f.is_active()) {
         if unsuppressible(f.code) {
             continue;
@@ -144,9 +152,15 @@ pub fn apply(findings: &mut [Finding], inline: &mut [Inline], file: &str) {
         let Some(line) = f.location.as_ref().map(|l| l.start_lc.line) else {
             continue;
         };
-        let cover = inline.iter_mut().find(|s| {
-            s.codes.contains(&f.code) && (s.line == line || (s.own_line && s.line + 1 == line))
-        });
+        let on = by_line.get(&line).into_iter().flatten();
+        let above = by_line.get(&line.wrapping_sub(1)).into_iter().flatten();
+        let cover =
+            on.filter(|&&i| inline[i].codes.contains(&f.code))
+                .chain(above.filter(|&&i| {
+                    line > 1 && inline[i].own_line && inline[i].codes.contains(&f.code)
+                }))
+                .min()
+                .map(|&i| &mut inline[i]);
         if let Some(s) = cover {
             s.used = true;
             f.suppressed = Some(Suppressed {

@@ -316,3 +316,129 @@ fn truncated_and_random_dockerfiles_never_panic() {
     }
     assert!(cases > 20_000);
 }
+
+#[path = "../benches/hostile/mod.rs"]
+mod hostile;
+
+/// Runs `check` on `text` through `prlimit --as` (an address-space limit
+/// the process cannot exceed: an allocation past it fails and the process
+/// aborts), with a wall-clock bound; returns the run, or why it failed.
+fn run_limited(
+    dir: &Path,
+    text: &str,
+    limit: u64,
+    bound: std::time::Duration,
+) -> Result<Run, String> {
+    use std::time::Instant;
+    let file = dir.join("Dockerfile");
+    std::fs::write(&file, text).unwrap();
+    let mut child = Command::new("prlimit")
+        .arg(format!("--as={limit}"))
+        .arg(env!("CARGO_BIN_EXE_sandbox-lint"))
+        .args(["check", "-f", "json", "-j", "1", "--fail-on", "error"])
+        .arg(&file)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run prlimit (util-linux)");
+    // Read the pipes while waiting, so a large report cannot block the child.
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let read = |mut r: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = r.read_to_end(&mut buf);
+            buf
+        })
+    };
+    let (out, err) = (read(Box::new(stdout)), read(Box::new(stderr)));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > bound {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("still running after {bound:?}"));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    let stdout = String::from_utf8_lossy(&out.join().unwrap()).into_owned();
+    let stderr = String::from_utf8_lossy(&err.join().unwrap()).into_owned();
+    match status.code() {
+        Some(code) => Ok(Run {
+            code,
+            stdout,
+            stderr,
+        }),
+        None => Err(format!(
+            "killed by a signal after {:?} (memory limit {} MiB?): {}",
+            start.elapsed(),
+            limit >> 20,
+            stderr.chars().take(300).collect::<String>()
+        )),
+    }
+}
+
+/// Hostile Dockerfiles (benches/hostile: variables doubling at each ARG or
+/// ENV line, thousands of ARG lines, a long `&&` chain, many flags, a huge
+/// line, many continuations, many stages, many findings on one line, deep
+/// nesting) finish within a memory limit and a time bound, and what could
+/// not be expanded fails closed: the USER or FROM that depends on it is a
+/// finding that says why. Before, the doubling ARG file took 574 MB, the ENV
+/// bomb ran out of memory, and 16,000 ARG lines or `&&` commands took 13 s.
+#[test]
+fn hostile_dockerfiles_are_bounded_and_fail_closed() {
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    // Generous for a debug build on a shared machine; the release figures
+    // (benches/dockerfile_bounds.rs) are well under a second.
+    let bound = Duration::from_secs(60);
+    let limit = 512 << 20;
+    for shape in hostile::shapes() {
+        let sizes: &[usize] = match shape.name {
+            "doubling ARG" => &[30, 64],
+            "ENV bomb" => &[16, 25, 64],
+            "deep nesting" => &[17, 10_000],
+            "huge single line" => &[1 << 20],
+            "too many words" => &[4 << 20],
+            "many flags" => &[20_000],
+            "many stages" => &[512],
+            _ => &[16_000],
+        };
+        for &n in sizes {
+            let text = (shape.generate)(n);
+            let what = format!("{} ({n}: {} bytes)", shape.name, text.len());
+            let run = run_limited(dir.path(), &text, limit, bound)
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
+            let doc: Value = serde_json::from_str(&run.stdout)
+                .unwrap_or_else(|e| panic!("{what}: {e}: {}", run.stderr));
+            let found = doc["findings"].as_array().unwrap();
+            let codes: std::collections::BTreeSet<&str> =
+                found.iter().filter_map(|f| f["code"].as_str()).collect();
+            match shape.expect {
+                Some(code) => {
+                    assert!(
+                        found.iter().any(|f| f["code"] == code
+                            && f["message"]
+                                .as_str()
+                                .is_some_and(|m| m.contains(shape.message))),
+                        "{what}: no {code} saying `{}`: {codes:?}",
+                        shape.message
+                    );
+                    assert_eq!(run.code, shape.exit, "{what}: {codes:?}");
+                }
+                None => {
+                    assert!(
+                        codes.is_empty() || codes.iter().all(|c| *c == "SL4005"),
+                        "{what}: {codes:?}"
+                    );
+                    assert_eq!(run.code, 0, "{what}: {codes:?}");
+                }
+            }
+        }
+    }
+}

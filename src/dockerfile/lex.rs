@@ -14,42 +14,61 @@
 
 use std::ops::Range;
 
+use super::vars::excerpt;
 use crate::source::Span;
 
-/// Text with the file offset of each of its bytes.
+/// Text with the file offset of each of its bytes, kept as the pieces it was
+/// assembled from (one per physical line of a continued instruction), so that
+/// the map costs a few words per line, not per byte.
 #[derive(Debug, Clone, Default)]
 pub struct Mapped {
     pub text: String,
-    /// `map[i]` is the file offset of byte `i` of `text`.
-    map: Vec<usize>,
+    /// `(text offset, file offset)` where each piece starts, in order: byte
+    /// `i` of `text` is at `file + (i - text)` of the last piece with `text <= i`.
+    pieces: Vec<(usize, usize)>,
     /// File offset just past the last byte.
     end: usize,
 }
 
 impl Mapped {
+    /// Text found at file offset `at`.
+    pub fn at(text: &str, at: usize) -> Self {
+        let mut m = Self::default();
+        m.push_str(text, at);
+        m
+    }
+
     fn push_str(&mut self, s: &str, at: usize) {
-        self.text.push_str(s);
-        self.map.extend(at..at + s.len());
+        if !s.is_empty() {
+            // A piece that continues the last one in the file extends it.
+            let next = self.pieces.last().map(|&(t, f)| f + (self.text.len() - t));
+            if next != Some(at) {
+                self.pieces.push((self.text.len(), at));
+            }
+            self.text.push_str(s);
+        }
         self.end = at + s.len();
+    }
+
+    /// The file offset of byte `i` of `text`.
+    pub fn offset(&self, i: usize) -> Option<usize> {
+        if i >= self.text.len() {
+            return None;
+        }
+        let piece = self.pieces.partition_point(|p| p.0 <= i).checked_sub(1)?;
+        let (t, f) = self.pieces[piece];
+        Some(f + (i - t))
     }
 
     /// The file span of a byte range of `text`.
     pub fn span(&self, r: Range<usize>) -> Span {
-        let start = self.map.get(r.start).copied().unwrap_or(self.end);
+        let start = self.offset(r.start).unwrap_or(self.end);
         let end = if r.end > r.start {
-            self.map.get(r.end - 1).map_or(self.end, |&o| o + 1)
+            self.offset(r.end - 1).map_or(self.end, |o| o + 1)
         } else {
             start
         };
         Span { start, end }
-    }
-
-    /// The characters of a byte range with their file offsets.
-    pub fn stream(&self, r: Range<usize>) -> Vec<(char, usize)> {
-        self.text[r.clone()]
-            .char_indices()
-            .map(|(i, c)| (c, self.map[r.start + i]))
-            .collect()
     }
 }
 
@@ -113,19 +132,15 @@ const KEYWORDS: &[&str] = &[
     "WORKDIR",
 ];
 
-/// Physical lines: (start, end without the line break, start of the next).
-/// Lines end at `\r\n`, `\n` and a lone `\r`, as editors and the line index
-/// show them ([`lone_carriage_return`] reports where BuildKit disagrees).
-fn lines(text: &str) -> Vec<(usize, usize, usize)> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    for line in crate::source::lines_inclusive(text) {
-        let next = start + line.len();
-        let body = crate::source::strip_break(line);
-        out.push((start, start + body.len(), next));
-        start = next;
-    }
-    out
+/// The physical line that starts at `start`: (start, end without the line
+/// break, start of the next); `None` at the end of the text. Lines end at
+/// `\r\n`, `\n` and a lone `\r`, as editors and the line index show them
+/// ([`lone_carriage_return`] reports where BuildKit disagrees). Read one at a
+/// time, not collected: a file of empty lines costs no index.
+fn line_at(text: &str, start: usize) -> Option<(usize, usize, usize)> {
+    let line = crate::source::lines_inclusive(text.get(start..)?).next()?;
+    let body = crate::source::strip_break(line);
+    Some((start, start + body.len(), start + line.len()))
 }
 
 /// The first lone `\r` (one not followed by `\n`), as an error: BuildKit
@@ -161,13 +176,13 @@ pub fn lex(text: &str) -> Lexed {
     };
     // A byte order mark is not part of the first line.
     let skip_bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
-    let lines = lines(text);
     let line_text = |l: &(usize, usize, usize)| &text[l.0.max(skip_bom).min(l.1)..l.1];
+    // `i`: the file offset of the next line to read.
     let mut i = 0;
     // Parser directives: only at the very top, before any other line.
-    let mut seen = Vec::new();
-    while let Some(l) = lines.get(i) {
-        let Some((name, value)) = directive(line_text(l)) else {
+    let mut seen = std::collections::HashSet::new();
+    while let Some(l) = line_at(text, i) {
+        let Some((name, value)) = directive(line_text(&l)) else {
             break;
         };
         let span = Span {
@@ -176,7 +191,10 @@ pub fn lex(text: &str) -> Lexed {
         };
         if seen.contains(&name) {
             out.errors.push(ParseError {
-                message: format!("the `{name}` parser directive is given twice"),
+                message: format!(
+                    "the `{}` parser directive is given twice",
+                    excerpt(&name, 64)
+                ),
                 span,
             });
         }
@@ -186,49 +204,51 @@ pub fn lex(text: &str) -> Lexed {
                 "`" => out.escape = '`',
                 other => out.errors.push(ParseError {
                     message: format!(
-                        "invalid escape character `{other}`: it must be `\\` or `` ` ``"
+                        "invalid escape character `{}`: it must be `\\` or `` ` ``",
+                        excerpt(other, 64)
                     ),
                     span,
                 }),
             }
         }
-        seen.push(name);
-        i += 1;
+        seen.insert(name);
+        i = l.2;
     }
     let escape = out.escape;
-    while i < lines.len() {
-        let l = lines[i];
+    while let Some(l) = line_at(text, i) {
         let body = line_text(&l);
         let trimmed = body.trim_start();
         if trimmed.is_empty() || trimmed.starts_with('#') {
-            i += 1;
+            i = l.2;
             continue;
         }
         // The logical line: this line and the ones it continues onto.
         let mut line = Mapped::default();
         let mut at = l.1 - trimmed.len();
         let mut chunk = trimmed;
+        let mut next = l.2;
         loop {
             // BuildKit continues a line whose escape character is followed by
             // spaces and tabs only (`\\[ \t]*$`); other whitespace after it
             // (a vertical tab, a no-break space) ends the instruction.
             let end_trimmed = chunk.trim_end_matches([' ', '\t']);
-            i += 1;
+            i = next;
             if let Some(cont) = end_trimmed.strip_suffix(escape) {
                 line.push_str(cont, at);
                 // Skip comment and blank lines inside a continuation.
-                while let Some(n) = lines.get(i) {
-                    let t = line_text(n).trim_start();
+                while let Some(n) = line_at(text, i) {
+                    let t = line_text(&n).trim_start();
                     if t.is_empty() || t.starts_with('#') {
-                        i += 1;
+                        i = n.2;
                     } else {
                         break;
                     }
                 }
-                match lines.get(i) {
+                match line_at(text, i) {
                     Some(n) => {
                         at = n.0;
-                        chunk = line_text(n);
+                        chunk = line_text(&n);
+                        next = n.2;
                     }
                     None => break,
                 }
@@ -249,7 +269,10 @@ pub fn lex(text: &str) -> Lexed {
         let args_end = line.text.trim_end().len().max(args_start);
         if !KEYWORDS.contains(&keyword.as_str()) {
             out.errors.push(ParseError {
-                message: format!("unknown instruction `{}`", &line.text[..kw_len]),
+                message: format!(
+                    "unknown instruction `{}`",
+                    excerpt(&line.text[..kw_len], 64)
+                ),
                 span: keyword_span,
             });
             continue;
@@ -265,8 +288,8 @@ pub fn lex(text: &str) -> Lexed {
             for (marker, delimiter, strip_tabs) in markers(&raw.line.text, raw.args.clone()) {
                 let mut body = Mapped::default();
                 let mut closed = false;
-                while let Some(n) = lines.get(i) {
-                    i += 1;
+                while let Some(n) = line_at(text, i) {
+                    i = n.2;
                     let mut t = &text[n.0..n.1];
                     let mut at = n.0;
                     if strip_tabs {
@@ -286,7 +309,8 @@ pub fn lex(text: &str) -> Lexed {
                 if !closed {
                     out.errors.push(ParseError {
                         message: format!(
-                            "here-document `{delimiter}` is not terminated: no line `{delimiter}` follows"
+                            "here-document `{d}` is not terminated: no line `{d}` follows",
+                            d = excerpt(&delimiter, 64)
                         ),
                         span: raw.line.span(marker.clone()),
                     });

@@ -12,12 +12,14 @@ pub mod vars;
 
 use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::source::Span;
 pub use lex::ParseError;
 use lex::{Mapped, Raw};
 pub use shell::Word;
-pub use vars::{Scope, Unresolved};
+use vars::Value;
+pub use vars::{Budget, Scope, Unresolved};
 
 /// A parsed Dockerfile.
 #[derive(Debug, Clone)]
@@ -166,7 +168,10 @@ pub fn parse(text: &str) -> (Dockerfile, Vec<ParseError>) {
         escape: lexed.escape,
         global: Scope::new(),
         stages: Vec::new(),
+        envs: Vec::new(),
         scope: Scope::new(),
+        budget: Budget::default(),
+        words_left: MAX_WORDS + 1,
         errors: lexed.errors,
     };
     for raw in &lexed.instructions {
@@ -187,6 +192,17 @@ pub fn parse(text: &str) -> (Dockerfile, Vec<ParseError>) {
     }
     b.errors.extend(lex::lone_carriage_return(text));
     b.errors.sort_by_key(|e| e.span.start);
+    if b.errors.len() > MAX_ERRORS {
+        let more = b.errors.len() - MAX_ERRORS;
+        let span = b.errors[MAX_ERRORS].span;
+        b.errors.truncate(MAX_ERRORS);
+        b.errors.push(ParseError {
+            message: format!(
+                "{more} more problems BuildKit would refuse the file for, from here on, are not listed"
+            ),
+            span,
+        });
+    }
     (
         Dockerfile {
             escape: lexed.escape,
@@ -201,43 +217,56 @@ pub fn parse(text: &str) -> (Dockerfile, Vec<ParseError>) {
 /// in the chain) from growing quadratic on a generated file.
 pub const MAX_STAGES: usize = 512;
 
+/// Problems listed per file: BuildKit refuses the file at the first, and a
+/// generated file with 200,000 of them would make as many findings.
+pub const MAX_ERRORS: usize = 1000;
+
+/// Words of RUN commands read from one file (each costs about 80 bytes in
+/// the model; real Dockerfiles have a few thousand). Past it, the rest of the
+/// RUN is not read and the file is an error (fail closed).
+pub const MAX_WORDS: usize = 500_000;
+
 struct Builder {
     escape: char,
     /// ARGs declared before the first FROM.
     global: Scope,
     stages: Vec<Stage>,
+    /// The ENV variables each stage sets, in order, values shared with the scope.
+    envs: Vec<Vec<(String, Value)>>,
     /// Variables of the current stage.
     scope: Scope,
+    /// What substitutions may still cost in this file.
+    budget: Budget,
+    /// RUN words that may still be read in this file.
+    words_left: usize,
     errors: Vec<ParseError>,
 }
 
 /// Leading `--name[=value]` flags of `line.text[args]`, and the range after them.
 fn take_flags(line: &Mapped, args: Range<usize>, escape: char) -> (Vec<Flag>, Range<usize>) {
     let mut flags = Vec::new();
-    let mut start = args.start;
-    loop {
-        let rest = &line.text[start..args.end];
-        let Some(first) = vars::split_words(rest, escape).into_iter().next() else {
-            return (flags, args.end..args.end);
-        };
-        let word = &rest[first.clone()];
+    let text = &line.text[args.clone()];
+    let none = Scope::new();
+    // One pass over the words: only the leading flags are read.
+    for w in vars::split_words(text, escape) {
+        let word = &text[w.clone()];
         let Some(body) = word.strip_prefix("--") else {
-            return (flags, start + first.start..args.end);
+            return (flags, args.start + w.start..args.end);
         };
         let (name, value) = match body.split_once('=') {
             Some((n, v)) => (
                 n,
-                Some(vars::expand(v, &Scope::new(), escape).unwrap_or_else(|_| v.to_string())),
+                Some(vars::expand(v, &none, escape).unwrap_or_else(|_| v.to_string())),
             ),
             None => (body, None),
         };
         flags.push(Flag {
             name: name.to_ascii_lowercase(),
             value,
-            span: line.span(start + first.start..start + first.end),
+            span: line.span(args.start + w.start..args.start + w.end),
         });
-        start += first.end;
     }
+    (flags, args.end..args.end)
 }
 
 /// The strings of a JSON array form with their ranges (quotes included), or
@@ -286,45 +315,19 @@ impl Builder {
         let kind = match kw {
             "ARG" => {
                 let vars = self.vars(line, args, true);
-                let in_stage = !self.stages.is_empty();
-                let values: Vec<(String, Option<String>)> = vars
-                    .iter()
-                    .map(|v| {
-                        // `ARG NAME` inside a stage takes the global value, if any.
-                        let value = match &v.value {
-                            Some(Ok(s)) => Some(s.clone()),
-                            Some(Err(_)) => None,
-                            None if in_stage => self.global.get(&v.name).cloned().flatten(),
-                            None => None,
-                        };
-                        (v.name.clone(), value)
-                    })
-                    .collect();
-                let target = if in_stage {
-                    &mut self.scope
-                } else {
-                    &mut self.global
-                };
-                target.extend(values);
-                if !in_stage {
+                if self.stages.is_empty() {
                     return;
                 }
                 Kind::Arg(vars)
             }
-            "ENV" => {
-                let vars = self.vars(line, args, false);
-                for v in &vars {
-                    let value = v.value.clone().and_then(Result::ok);
-                    self.scope.insert(v.name.clone(), value);
-                }
-                Kind::Env(vars)
-            }
+            "ENV" => Kind::Env(self.vars(line, args, false)),
             "USER" => {
                 let user = Word {
                     text: text.to_string(),
                     span: line.span(args),
                 };
-                let resolved = vars::expand(&user.text, &self.scope, self.escape);
+                let resolved =
+                    vars::expand_with(&user.text, &self.scope, self.escape, &mut self.budget);
                 Kind::User { user, resolved }
             }
             "RUN" => {
@@ -343,7 +346,6 @@ impl Builder {
                         })
                         .collect(),
                     None => vars::split_words(&line.text[rest.clone()], self.escape)
-                        .into_iter()
                         .map(|r| Word {
                             text: line.text[rest.start + r.start..rest.start + r.end].to_string(),
                             span: line.span(rest.start + r.start..rest.start + r.end),
@@ -407,7 +409,9 @@ impl Builder {
     fn from(&mut self, raw: &Raw) {
         let line = &raw.line;
         let (flags, rest) = take_flags(line, raw.args.clone(), self.escape);
-        let words = vars::split_words(&line.text[rest.clone()], self.escape);
+        let words: Vec<Range<usize>> = vars::split_words(&line.text[rest.clone()], self.escape)
+            .take(4)
+            .collect();
         let at = |r: &Range<usize>| rest.start + r.start..rest.start + r.end;
         let alias = match words.as_slice() {
             [_] => None,
@@ -425,7 +429,7 @@ impl Builder {
             text: line.text[at(&words[0])].to_string(),
             span: line.span(at(&words[0])),
         };
-        let resolved = vars::expand(&image.text, &self.global, self.escape);
+        let resolved = vars::expand_with(&image.text, &self.global, self.escape, &mut self.budget);
         let parent = resolved.as_ref().ok().and_then(|name| {
             self.stages
                 .iter()
@@ -441,6 +445,7 @@ impl Builder {
         }
         // A stage starts with the environment of the stage it builds on.
         self.scope = parent.map_or_else(Scope::new, |p| self.stage_env(p));
+        self.envs.push(Vec::new());
         self.stages.push(Stage {
             index: self.stages.len(),
             from: From {
@@ -456,62 +461,79 @@ impl Builder {
     }
 
     /// The ENV variables a stage ends with (its parents' included). A loop,
-    /// not a recursion: a chain of stages may be as long as the file.
-    fn stage_env(&self, index: usize) -> Scope {
+    /// not a recursion: a chain of stages may be as long as the file. Each
+    /// variable copied is charged to the budget; once it is spent, the
+    /// environment is left incomplete and every substitution is unresolved.
+    fn stage_env(&mut self, index: usize) -> Scope {
         let mut chain = vec![index];
         while let Some(p) = self.stages[*chain.last().expect("not empty")].parent {
             chain.push(p);
         }
         let mut env = Scope::new();
         for &s in chain.iter().rev() {
-            for i in &self.stages[s].instructions {
-                if let Kind::Env(vars) = &i.kind {
-                    for v in vars {
-                        env.insert(v.name.clone(), v.value.clone().and_then(Result::ok));
-                    }
-                }
+            let vars = &self.envs[s];
+            if self.budget.copies(vars.len()).is_err() {
+                return env;
+            }
+            for (name, value) in vars {
+                env.insert(name.clone(), value.clone());
             }
         }
         env
     }
 
     /// The variables of an ENV or ARG instruction, values substituted with
-    /// what is in scope so far (each sees the ones before it).
-    fn vars(&self, line: &Mapped, args: Range<usize>, is_arg: bool) -> Vec<Var> {
+    /// what is in scope so far (each sees the ones before it), and put in
+    /// scope (the global one before the first FROM).
+    fn vars(&mut self, line: &Mapped, args: Range<usize>, is_arg: bool) -> Vec<Var> {
         let value = &line.text[args.clone()];
         let at = |r: &Range<usize>| line.span(args.start + r.start..args.start + r.end);
-        let mut scope = if self.stages.is_empty() {
-            self.global.clone()
-        } else {
-            self.scope.clone()
-        };
-        let words = vars::split_words(value, self.escape);
+        let in_stage = !self.stages.is_empty();
+        let mut words = vars::split_words(value, self.escape).peekable();
         // Legacy `ENV NAME value with spaces`.
-        if !is_arg
-            && words
-                .first()
-                .is_some_and(|w| !value[w.clone()].contains('='))
-        {
-            let name = &value[words[0].clone()];
-            let rest = value[words[0].end..].trim();
+        if !is_arg && let Some(w) = words.next_if(|w| !value[w.clone()].contains('=')) {
+            let name = &value[w.clone()];
+            let rest = value[w.end..].trim();
+            let v = vars::expand_with(rest, &self.scope, self.escape, &mut self.budget);
+            self.set_env(name, &v);
             return vec![Var {
                 name: name.to_string(),
-                value: Some(vars::expand(rest, &scope, self.escape)),
-                span: at(&(words[0].start..value.len())),
+                value: Some(v),
+                span: at(&(w.start..value.len())),
             }];
         }
         let mut out = Vec::new();
         for w in words {
             let raw = &value[w.clone()];
             let (name, v) = match raw.split_once('=') {
-                Some((n, v)) => (n, Some(vars::expand(v, &scope, self.escape))),
+                Some((n, v)) => {
+                    let scope = if in_stage { &self.scope } else { &self.global };
+                    (
+                        n,
+                        Some(vars::expand_with(v, scope, self.escape, &mut self.budget)),
+                    )
+                }
                 None => (raw, None),
             };
-            let known = v
-                .clone()
-                .and_then(Result::ok)
-                .or_else(|| scope.get(name).cloned().flatten());
-            scope.insert(name.to_string(), known);
+            if is_arg {
+                // `ARG NAME` inside a stage takes the global value, if any.
+                let known: Value = match &v {
+                    Some(v) => v.as_deref().map(Arc::from).map_err(Clone::clone),
+                    None if in_stage => match self.global.get(name) {
+                        Some(g) => g.clone(),
+                        None => Err(Unresolved::NoDefault(vars::excerpt(name, 64))),
+                    },
+                    None => Err(Unresolved::NoDefault(vars::excerpt(name, 64))),
+                };
+                let target = if in_stage {
+                    &mut self.scope
+                } else {
+                    &mut self.global
+                };
+                target.insert(name.to_string(), known);
+            } else if let Some(v) = &v {
+                self.set_env(name, v);
+            }
             out.push(Var {
                 name: name.to_string(),
                 value: v,
@@ -521,8 +543,32 @@ impl Builder {
         out
     }
 
+    /// Puts an ENV variable in the stage's scope and in what the stages built
+    /// on this one inherit.
+    fn set_env(&mut self, name: &str, v: &Result<String, Unresolved>) {
+        let value: Value = v.as_deref().map(Arc::from).map_err(Clone::clone);
+        if let Some(env) = self.envs.last_mut() {
+            env.push((name.to_string(), value.clone()));
+        }
+        self.scope.insert(name.to_string(), value);
+    }
+
     /// The commands a RUN instruction runs.
-    fn commands(&self, raw: &Raw, rest: Range<usize>) -> Vec<shell::Command> {
+    fn commands(&mut self, raw: &Raw, rest: Range<usize>) -> Vec<shell::Command> {
+        let full = self.words_left == 0;
+        let out = self.read_commands(raw, rest);
+        if self.words_left == 0 && !full {
+            self.error(
+                raw.keyword_span,
+                format!(
+                    "RUN commands of more than {MAX_WORDS} words in one file: the rest is not read, so it is not checked"
+                ),
+            );
+        }
+        out
+    }
+
+    fn read_commands(&mut self, raw: &Raw, rest: Range<usize>) -> Vec<shell::Command> {
         let line = &raw.line;
         let text = &line.text[rest.clone()];
         let mut out = match json_form(text) {
@@ -535,7 +581,7 @@ impl Builder {
                     })
                     .collect(),
             }],
-            None => shell::tokenize(&line.stream(rest)),
+            None => shell::tokenize_bounded(line, rest, &mut self.words_left),
         };
         // A here-document is a script when nothing but a shell runs it.
         let runs_script = match out.as_slice() {
@@ -545,7 +591,11 @@ impl Builder {
         };
         if runs_script {
             for h in &raw.heredocs {
-                out.extend(shell::tokenize(&h.body.stream(0..h.body.text.len())));
+                out.extend(shell::tokenize_bounded(
+                    &h.body,
+                    0..h.body.text.len(),
+                    &mut self.words_left,
+                ));
             }
         }
         out
@@ -708,6 +758,100 @@ mod tests {
             panic!()
         };
         assert_eq!(resolved, &Err(Unresolved::NoDefault("UID".into())));
+    }
+
+    /// Doubling ARG and ENV lines stop at the value bound: what depends on
+    /// them is unresolved with the reason, and an unresolved ENV value passes
+    /// its own reason on (not "no default").
+    #[test]
+    fn over_budget_values_are_unresolved_with_the_reason() {
+        let mut text = String::from("ARG A0=xxxxxxxx\n");
+        for i in 1..40 {
+            text.push_str(&format!("ARG A{i}=${{A{p}}}${{A{p}}}\n", p = i - 1));
+        }
+        text.push_str("FROM python:${A39}\nENV S=s\n");
+        for _ in 0..40 {
+            text.push_str("ENV S=$S$S T=$S\n");
+        }
+        text.push_str("USER $T\n");
+        let d = parse_text(&text);
+        assert_eq!(
+            d.stages[0].from.resolved,
+            Err(Unresolved::TooLong("A13".into()))
+        );
+        let Kind::User { resolved, .. } = &d.effective(&d.stages[0]).user.unwrap().kind else {
+            panic!()
+        };
+        assert_eq!(resolved, &Err(Unresolved::TooLong("S".into())));
+        let d = parse_text("FROM a\nENV X=$NOPE\nUSER $X\n");
+        assert_eq!(user_of(&d), None);
+        let Kind::User { resolved, .. } = &d.effective(&d.stages[0]).user.unwrap().kind else {
+            panic!()
+        };
+        assert_eq!(resolved, &Err(Unresolved::Undeclared("NOPE".into())));
+    }
+
+    /// Flags are read in one pass, however many; the command after them is found.
+    #[test]
+    fn many_flags_and_words() {
+        let mut text = String::from("FROM a\nRUN");
+        for i in 0..20_000 {
+            text.push_str(&format!(" --mount=type=cache,target=/c{i}"));
+        }
+        text.push_str(" apt-get update\n");
+        let d = parse_text(&text);
+        let Kind::Run { flags, commands } = &d.stages[0].instructions[0].kind else {
+            panic!()
+        };
+        assert_eq!(flags.len(), 20_000);
+        assert_eq!(
+            flags[19_999].value.as_deref(),
+            Some("type=cache,target=/c19999")
+        );
+        let w = &commands[0].words[1];
+        assert_eq!(&text[w.span.start..w.span.end], "update");
+    }
+
+    /// Past the word bound the rest of the RUN is not read, and the file says so.
+    #[test]
+    fn words_are_bounded_per_file() {
+        let text = format!("FROM a\nRUN {}\nRUN {}\n", "a ".repeat(MAX_WORDS), "b ");
+        let (d, errors) = parse(&text);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].message.contains("not checked"), "{errors:?}");
+        assert_eq!(&text[errors[0].span.start..errors[0].span.end], "RUN");
+        assert_eq!(errors[0].span.start, text.rfind("RUN").unwrap());
+        let words: usize = d.stages[0]
+            .instructions
+            .iter()
+            .map(|i| match &i.kind {
+                Kind::Run { commands, .. } => commands.iter().map(|c| c.words.len()).sum(),
+                _ => 0,
+            })
+            .sum();
+        assert_eq!(words, MAX_WORDS + 1);
+        let (_, errors) = parse(&format!("FROM a\nRUN {}\n", "a ".repeat(MAX_WORDS)));
+        assert!(errors.is_empty(), "{errors:?}");
+    }
+
+    /// Thousands of refused instructions are listed up to the bound, then counted.
+    #[test]
+    fn errors_are_bounded_per_file() {
+        let text = format!("FROM a\n{}", "FOO x\n".repeat(MAX_ERRORS + 5));
+        let (_, errors) = parse(&text);
+        assert_eq!(errors.len(), MAX_ERRORS + 1);
+        assert!(
+            errors[MAX_ERRORS - 1]
+                .message
+                .contains("unknown instruction")
+        );
+        let last = &errors[MAX_ERRORS];
+        assert!(
+            last.message.starts_with("5 more problems"),
+            "{}",
+            last.message
+        );
+        assert_eq!(last.span.start, 7 + 6 * MAX_ERRORS);
     }
 
     #[test]

@@ -7,6 +7,9 @@
 //! `#` at the start of a word starts a comment. The lexer has removed
 //! Dockerfile line continuations before this runs.
 
+use std::ops::Range;
+
+use super::lex::Mapped;
 use crate::source::Span;
 
 /// One word of a command, unquoted.
@@ -113,89 +116,126 @@ pub fn basename(path: &str) -> &str {
 
 /// Tokenizes a script given as-is (a here-document body starting at `base`).
 pub fn parse_script(text: &str, base: usize) -> Vec<Command> {
-    let stream: Vec<(char, usize)> = text.char_indices().map(|(i, c)| (c, base + i)).collect();
-    tokenize(&stream)
+    let m = Mapped::at(text, base);
+    tokenize(&m, 0..m.text.len())
 }
 
-/// Words and commands from a stream of characters with their file offsets
-/// (Dockerfile continuations already removed).
-pub fn tokenize(s: &[(char, usize)]) -> Vec<Command> {
-    let mut t = Tokens::default();
-    let mut i = 0;
-    while i < s.len() {
-        let (c, at) = s[i];
-        let next = s.get(i + 1).map(|x| x.0);
+/// Words and commands of `line.text[range]`, each word with its file span
+/// (Dockerfile continuations already removed). One pass over the bytes: the
+/// characters that matter are ASCII, so other characters are copied whole.
+pub fn tokenize(line: &Mapped, range: Range<usize>) -> Vec<Command> {
+    let mut unbounded = usize::MAX;
+    tokenize_bounded(line, range, &mut unbounded)
+}
+
+/// [`tokenize`], reading at most `words_left` words (counted down); the
+/// caller reports when it reaches 0 (the rest is not read).
+pub fn tokenize_bounded(
+    line: &Mapped,
+    range: Range<usize>,
+    words_left: &mut usize,
+) -> Vec<Command> {
+    let text = line.text.as_str();
+    let s = text.as_bytes();
+    let end = range.end.min(s.len());
+    let mut t = Tokens {
+        line,
+        commands: Vec::new(),
+        current: Vec::new(),
+        word: None,
+        drop_next: false,
+        words_left,
+    };
+    // The character at byte `i`, as a str.
+    let ch = |i: usize| -> &str {
+        let len = text[i..].chars().next().map_or(1, char::len_utf8);
+        &text[i..i + len]
+    };
+    let mut i = range.start;
+    while i < end && *t.words_left > 0 {
+        let c = s[i];
+        let next = s.get(i + 1).copied().filter(|_| i + 1 < end);
         match c {
-            ' ' | '\t' | '\r' => t.end_word(),
-            '\n' | ';' | '&' | '|' | '(' | ')' => {
+            b' ' | b'\t' | b'\r' => t.end_word(),
+            b'\n' | b';' | b'&' | b'|' | b'(' | b')' => {
                 t.end_word();
                 t.end_command();
             }
-            '\\' => {
-                if next == Some('\n') {
+            b'\\' => {
+                if next == Some(b'\n') {
                     i += 1;
-                } else if let Some((n, n_at)) = s.get(i + 1).copied() {
-                    t.push(n, at, n_at);
+                } else if next.is_some() {
+                    let n = ch(i + 1);
+                    t.push(n, i, i + 1);
+                    i += n.len();
+                }
+            }
+            b'#' if t.word.is_none() => {
+                while i + 1 < end && s[i + 1] != b'\n' {
                     i += 1;
                 }
             }
-            '#' if t.word.is_none() => {
-                while i + 1 < s.len() && s[i + 1].0 != '\n' {
-                    i += 1;
-                }
-            }
-            '>' | '<' => {
+            b'>' | b'<' => {
                 // `2>` and `&>`: the digits before belong to the redirection.
                 if t.word
                     .as_ref()
-                    .is_some_and(|w| w.text.chars().all(|c| c.is_ascii_digit()))
+                    .is_some_and(|w| w.text.bytes().all(|c| c.is_ascii_digit()))
                 {
                     t.word = None;
                 }
                 t.end_word();
-                while s.get(i + 1).is_some_and(|x| matches!(x.0, '>' | '<' | '&')) {
+                while i + 1 < end && matches!(s[i + 1], b'>' | b'<' | b'&') {
                     i += 1;
                 }
                 t.drop_next = true;
             }
-            '\'' => {
+            b'\'' => {
+                let at = i;
                 t.touch(at);
-                i += 1;
-                while i < s.len() && s[i].0 != '\'' {
-                    t.push(s[i].0, at, s[i].1);
-                    i += 1;
-                }
-                if let Some(&(_, end)) = s.get(i) {
-                    t.extend_to(end + 1);
+                let close = s[i + 1..end].iter().position(|&b| b == b'\'');
+                let stop = close.map_or(end, |n| i + 1 + n);
+                t.push_run(&text[i + 1..stop], at, i + 1);
+                i = stop;
+                if close.is_some() {
+                    t.extend_to(stop + 1);
                 }
             }
-            '"' => {
+            b'"' => {
+                let at = i;
                 t.touch(at);
                 i += 1;
-                while i < s.len() && s[i].0 != '"' {
-                    let (ch, ch_at) = s[i];
-                    if ch == '\\' && s.get(i + 1).is_some_and(|x| "$`\"\\\n".contains(x.0)) {
-                        if s[i + 1].0 != '\n' {
-                            t.push(s[i + 1].0, at, s[i + 1].1);
+                while i < end && s[i] != b'"' {
+                    if s[i] == b'\\'
+                        && i + 1 < end
+                        && matches!(s[i + 1], b'$' | b'`' | b'"' | b'\\' | b'\n')
+                    {
+                        if s[i + 1] != b'\n' {
+                            t.push_run(&text[i + 1..i + 2], at, i + 1);
                         }
                         i += 2;
                         continue;
                     }
-                    t.push(ch, at, ch_at);
-                    i += 1;
+                    // Up to the next quote or backslash, in one piece.
+                    let stop = s[i..end]
+                        .iter()
+                        .position(|&b| b == b'"' || b == b'\\')
+                        .map_or(end, |n| i + n)
+                        .max(i + 1);
+                    t.push_run(&text[i..stop], at, i);
+                    i = stop;
                 }
-                if let Some(&(_, end)) = s.get(i) {
-                    t.extend_to(end + 1);
+                if i < end {
+                    t.extend_to(i + 1);
                 }
             }
-            '$' if next == Some('(') => {
-                let mut depth = 0;
-                while i < s.len() {
-                    let (ch, ch_at) = s[i];
-                    t.push(ch, at, ch_at);
-                    match ch {
-                        '(' => depth += 1,
-                        ')' => {
+            b'$' if next == Some(b'(') => {
+                let at = i;
+                let mut depth = 0usize;
+                let start = i;
+                while i < end {
+                    match s[i] {
+                        b'(' => depth += 1,
+                        b')' => {
                             depth -= 1;
                             if depth == 0 {
                                 break;
@@ -205,19 +245,48 @@ pub fn tokenize(s: &[(char, usize)]) -> Vec<Command> {
                     }
                     i += 1;
                 }
+                let stop = (i + 1).min(end);
+                t.push_run(&text[start..stop], at, start);
+                i = stop - 1;
             }
-            '`' => {
-                t.push(c, at, at);
-                i += 1;
-                while i < s.len() && s[i].0 != '`' {
-                    t.push(s[i].0, at, s[i].1);
-                    i += 1;
-                }
-                if let Some(&(ch, ch_at)) = s.get(i) {
-                    t.push(ch, at, ch_at);
-                }
+            b'`' => {
+                let at = i;
+                let close = s[i + 1..end].iter().position(|&b| b == b'`');
+                let stop = close.map_or(end, |n| i + 2 + n);
+                t.push_run(&text[i..stop], at, i);
+                i = stop - 1;
             }
-            _ => t.push(c, at, at),
+            _ => {
+                // A run of ordinary bytes, copied at once.
+                let stop = s[i..end]
+                    .iter()
+                    .position(|&b| {
+                        matches!(
+                            b,
+                            b' ' | b'\t'
+                                | b'\r'
+                                | b'\n'
+                                | b';'
+                                | b'&'
+                                | b'|'
+                                | b'('
+                                | b')'
+                                | b'\\'
+                                | b'#'
+                                | b'>'
+                                | b'<'
+                                | b'\''
+                                | b'"'
+                                | b'$'
+                                | b'`'
+                        )
+                    })
+                    .map_or(end, |n| i + n)
+                    .max(i + 1);
+                // Never split a character: `stop` is at an ASCII byte or the end.
+                t.push_run(&text[i..stop], i, i);
+                i = stop - 1;
+            }
         }
         i += 1;
     }
@@ -226,45 +295,67 @@ pub fn tokenize(s: &[(char, usize)]) -> Vec<Command> {
     t.commands
 }
 
-#[derive(Default)]
-struct Tokens {
-    commands: Vec<Command>,
-    current: Vec<Word>,
-    word: Option<Word>,
-    /// The next word is a redirection target, not an argument.
-    drop_next: bool,
+/// A word being read: its text, and the byte range of `line.text` it spans.
+struct Open {
+    text: String,
+    start: usize,
+    end: usize,
 }
 
-impl Tokens {
+struct Tokens<'a> {
+    line: &'a Mapped,
+    commands: Vec<Command>,
+    current: Vec<Word>,
+    word: Option<Open>,
+    /// The next word is a redirection target, not an argument.
+    drop_next: bool,
+    /// Words that may still be read.
+    words_left: &'a mut usize,
+}
+
+impl Tokens<'_> {
     /// Starts a word at `at` if none is open (an empty quoted word is still a word).
     fn touch(&mut self, at: usize) {
-        self.word.get_or_insert(Word {
+        self.word.get_or_insert(Open {
             text: String::new(),
-            span: Span { start: at, end: at },
+            start: at,
+            end: at,
         });
     }
 
-    /// Appends `c`, found at byte `c_at`, to the word (opened at `at` if none is).
-    fn push(&mut self, c: char, at: usize, c_at: usize) {
+    /// Appends `run`, found at byte `run_at`, to the word (opened at `at` if none is).
+    fn push_run(&mut self, run: &str, at: usize, run_at: usize) {
         self.touch(at);
-        if let Some(w) = &mut self.word {
-            w.text.push(c);
-            w.span.end = w.span.end.max(c_at + c.len_utf8());
+        if run.is_empty() {
+            return;
         }
+        if let Some(w) = &mut self.word {
+            w.text.push_str(run);
+            w.end = w.end.max(run_at + run.len());
+        }
+    }
+
+    /// Appends one character (a str of one char) found at `c_at`.
+    fn push(&mut self, c: &str, at: usize, c_at: usize) {
+        self.push_run(c, at, c_at);
     }
 
     fn extend_to(&mut self, end: usize) {
         if let Some(w) = &mut self.word {
-            w.span.end = w.span.end.max(end);
+            w.end = w.end.max(end);
         }
     }
 
     fn end_word(&mut self) {
         if let Some(w) = self.word.take() {
-            if std::mem::take(&mut self.drop_next) {
+            if std::mem::take(&mut self.drop_next) || *self.words_left == 0 {
                 return;
             }
-            self.current.push(w);
+            *self.words_left -= 1;
+            self.current.push(Word {
+                text: w.text,
+                span: self.line.span(w.start..w.end),
+            });
         }
     }
 

@@ -5,12 +5,17 @@
 //! a variable never declared, pattern substitutions) is an [`Unresolved`]
 //! error, never a guess: rules that depend on the value report it instead.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
-/// Variables in scope. `None`: declared by `ARG NAME` without a default, so
-/// only the build (`--build-arg`) knows the value.
-pub type Scope = BTreeMap<String, Option<String>>;
+/// What a variable in scope holds: its value, or why it has none the linter
+/// knows (`ARG NAME` without a default is [`Unresolved::NoDefault`]: only the
+/// build, `--build-arg`, knows it).
+pub type Value = Result<Arc<str>, Unresolved>;
+
+/// Variables in scope.
+pub type Scope = HashMap<String, Value>;
 
 /// Why a word could not be evaluated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +26,10 @@ pub enum Unresolved {
     Undeclared(String),
     /// A form the linter does not evaluate (`${VAR#pattern}` and friends).
     Unsupported(String),
+    /// Substituting the variable makes the value longer than [`MAX_VALUE`].
+    TooLong(String),
+    /// The file's substitutions together exceed [`Budget`].
+    OverBudget,
 }
 
 impl fmt::Display for Unresolved {
@@ -39,6 +48,17 @@ impl fmt::Display for Unresolved {
             Unresolved::Unsupported(e) => {
                 write!(f, "it uses `{e}`, which the linter does not evaluate")
             }
+            Unresolved::TooLong(n) => write!(
+                f,
+                "substituting `${n}` makes it longer than {} KiB, more than the linter expands",
+                MAX_VALUE >> 10
+            ),
+            Unresolved::OverBudget => write!(
+                f,
+                "the file's ARG and ENV substitutions add up to more than {} MiB (or {} variables copied between stages), more than the linter expands",
+                MAX_SUBSTITUTED >> 20,
+                MAX_COPIED
+            ),
         }
     }
 }
@@ -48,178 +68,320 @@ impl fmt::Display for Unresolved {
 /// off the end of the stack).
 pub const MAX_NESTING: usize = 16;
 
-/// Evaluates one word: removes quotes and escapes, substitutes variables.
-pub fn expand(word: &str, scope: &Scope, escape: char) -> Result<String, Unresolved> {
-    expand_nested(word, scope, escape, 0)
+/// The longest value a substitution may produce (64 KiB): `ARG B=$A$A`,
+/// `ARG C=$B$B`, ... doubles at each line, and 30 such lines would make a
+/// gigabyte. Longer is [`Unresolved::TooLong`].
+pub const MAX_VALUE: usize = 64 << 10;
+
+/// The bytes of variable values all substitutions of one file may copy (4 MiB).
+pub const MAX_SUBSTITUTED: usize = 4 << 20;
+
+/// The variables one file's stages may copy from the stages they build on
+/// (each `FROM <stage>` starts with that stage's environment).
+pub const MAX_COPIED: usize = 1 << 20;
+
+/// What substitutions may still cost in one file. Once spent, every
+/// substitution is [`Unresolved::OverBudget`] (what depends on it fails
+/// closed), and stays so: a partly copied environment is never read.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    bytes: usize,
+    copies: usize,
+    spent: bool,
 }
 
-fn expand_nested(
+impl Default for Budget {
+    fn default() -> Self {
+        Self {
+            bytes: MAX_SUBSTITUTED,
+            copies: MAX_COPIED,
+            spent: false,
+        }
+    }
+}
+
+impl Budget {
+    /// Takes `n` bytes of substituted text.
+    fn bytes(&mut self, n: usize) -> Result<(), Unresolved> {
+        match self.bytes.checked_sub(n) {
+            Some(left) if !self.spent => {
+                self.bytes = left;
+                Ok(())
+            }
+            _ => {
+                self.spent = true;
+                Err(Unresolved::OverBudget)
+            }
+        }
+    }
+
+    /// Takes `n` variables copied from one stage to another.
+    pub fn copies(&mut self, n: usize) -> Result<(), Unresolved> {
+        match self.copies.checked_sub(n) {
+            Some(left) if !self.spent => {
+                self.copies = left;
+                Ok(())
+            }
+            _ => {
+                self.spent = true;
+                Err(Unresolved::OverBudget)
+            }
+        }
+    }
+
+    /// True once the budget ran out.
+    pub fn spent(&self) -> bool {
+        self.spent
+    }
+}
+
+/// At most `max` characters of `s`, with `...` when cut (names and text
+/// quoted in messages stay short whatever the file holds).
+pub fn excerpt(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((at, _)) => format!("{}...", &s[..at]),
+        None => s.to_string(),
+    }
+}
+
+/// Evaluates one word: removes quotes and escapes, substitutes variables
+/// (with a budget of its own: for words outside a file's parse).
+pub fn expand(word: &str, scope: &Scope, escape: char) -> Result<String, Unresolved> {
+    expand_with(word, scope, escape, &mut Budget::default())
+}
+
+/// [`expand`], charging what is substituted to `budget`.
+pub fn expand_with(
     word: &str,
     scope: &Scope,
     escape: char,
-    depth: usize,
+    budget: &mut Budget,
 ) -> Result<String, Unresolved> {
-    if depth > MAX_NESTING {
-        return Err(Unresolved::Unsupported(format!(
-            "${{...}} nested more than {MAX_NESTING} deep"
-        )));
+    let mut out = String::with_capacity(word.len().min(MAX_VALUE));
+    Expander {
+        scope,
+        escape,
+        budget,
     }
-    let chars: Vec<char> = word.chars().collect();
-    let mut out = String::with_capacity(word.len());
-    let mut i = 0;
-    let mut in_double = false;
-    while i < chars.len() {
-        let c = chars[i];
-        if c == escape && i + 1 < chars.len() {
-            out.push(chars[i + 1]);
-            i += 2;
-        } else if c == '\'' && !in_double {
-            let close = chars[i + 1..].iter().position(|&x| x == '\'');
-            match close {
-                Some(n) => {
-                    out.extend(&chars[i + 1..i + 1 + n]);
-                    i += n + 2;
-                }
-                None => {
-                    out.extend(&chars[i + 1..]);
-                    i = chars.len();
-                }
-            }
-        } else if c == '"' {
-            in_double = !in_double;
-            i += 1;
-        } else if c == '$' {
-            i = substitute(&chars, i, scope, escape, depth, &mut out)?;
-        } else {
-            out.push(c);
-            i += 1;
-        }
-    }
+    .word(word, 0, &mut out)?;
     Ok(out)
 }
 
-/// Substitutes the variable reference starting at `chars[at] == '$'`;
-/// returns the index after it.
-fn substitute(
-    chars: &[char],
-    at: usize,
-    scope: &Scope,
+struct Expander<'a> {
+    scope: &'a Scope,
     escape: char,
-    nesting: usize,
-    out: &mut String,
-) -> Result<usize, Unresolved> {
-    let is_name = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    let lookup = |name: &str| match scope.get(name) {
-        Some(Some(v)) => Ok(Some(v.clone())),
-        Some(None) => Err(Unresolved::NoDefault(name.to_string())),
-        None => Ok(None),
-    };
-    match chars.get(at + 1) {
-        Some('{') => {
-            // Find the matching brace (nested `${...}` in the word are allowed).
-            let mut depth = 0;
-            let mut end = None;
-            for (j, &c) in chars.iter().enumerate().skip(at + 1) {
-                match c {
-                    '{' => depth += 1,
-                    '}' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            end = Some(j);
-                            break;
+    budget: &'a mut Budget,
+}
+
+impl Expander<'_> {
+    /// Appends the evaluation of `word` to `out`. Every character that
+    /// matters is ASCII, so the word is read by bytes and other characters are
+    /// copied whole.
+    fn word(&mut self, word: &str, depth: usize, out: &mut String) -> Result<(), Unresolved> {
+        if depth > MAX_NESTING {
+            return Err(Unresolved::Unsupported(format!(
+                "${{...}} nested more than {MAX_NESTING} deep"
+            )));
+        }
+        let b = word.as_bytes();
+        let mut i = 0;
+        let mut in_double = false;
+        while i < b.len() {
+            let c = b[i];
+            if word[i..].starts_with(self.escape) && i + 1 < b.len() {
+                let esc = self.escape.len_utf8();
+                let n = word[i + esc..].chars().next().map_or(0, char::len_utf8);
+                out.push_str(&word[i + esc..i + esc + n]);
+                i += esc + n;
+            } else if c == b'\'' && !in_double {
+                let close = b[i + 1..].iter().position(|&x| x == b'\'');
+                match close {
+                    Some(n) => {
+                        out.push_str(&word[i + 1..i + 1 + n]);
+                        i += n + 2;
+                    }
+                    None => {
+                        out.push_str(&word[i + 1..]);
+                        i = b.len();
+                    }
+                }
+            } else if c == b'"' {
+                in_double = !in_double;
+                i += 1;
+            } else if c == b'$' {
+                i = self.substitute(word, i, depth, out)?;
+            } else {
+                // Up to the next byte that may matter, at once.
+                let mut esc = [0; 4];
+                let esc = self.escape.encode_utf8(&mut esc).as_bytes()[0];
+                let stop = b[i + 1..]
+                    .iter()
+                    .position(|&x| matches!(x, b'\'' | b'"' | b'$') || x == esc)
+                    .map_or(b.len(), |n| i + 1 + n);
+                out.push_str(&word[i..stop]);
+                i = stop;
+            }
+        }
+        Ok(())
+    }
+
+    /// The value of a variable, `None` when nothing declares it.
+    fn lookup(&self, name: &str) -> Result<Option<Arc<str>>, Unresolved> {
+        match self.scope.get(name) {
+            _ if self.budget.spent() => Err(Unresolved::OverBudget),
+            Some(Ok(v)) => Ok(Some(Arc::clone(v))),
+            Some(Err(e)) => Err(e.clone()),
+            None => Ok(None),
+        }
+    }
+
+    /// Appends a variable's value, within the bounds.
+    fn put(&mut self, name: &str, value: &str, out: &mut String) -> Result<(), Unresolved> {
+        if out.len() + value.len() > MAX_VALUE {
+            return Err(Unresolved::TooLong(excerpt(name, 64)));
+        }
+        self.budget.bytes(value.len() + 1)?;
+        out.push_str(value);
+        Ok(())
+    }
+
+    /// Substitutes the variable reference starting at `word[at] == '$'`;
+    /// returns the index after it.
+    fn substitute(
+        &mut self,
+        word: &str,
+        at: usize,
+        nesting: usize,
+        out: &mut String,
+    ) -> Result<usize, Unresolved> {
+        let b = word.as_bytes();
+        let is_name = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+        match b.get(at + 1) {
+            Some(b'{') => {
+                // Find the matching brace (nested `${...}` in the word are allowed).
+                let mut depth = 0usize;
+                let mut end = None;
+                for (j, &c) in b.iter().enumerate().skip(at + 1) {
+                    match c {
+                        b'{' => depth += 1,
+                        b'}' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                end = Some(j);
+                                break;
+                            }
                         }
-                    }
-                    _ => {}
-                }
-            }
-            let Some(end) = end else {
-                let text: String = chars[at..].iter().collect();
-                return Err(Unresolved::Unsupported(text));
-            };
-            let inner: String = chars[at + 2..end].iter().collect();
-            let name_len = inner.chars().take_while(|&c| is_name(c)).count();
-            let (name, rest) = inner.split_at(name_len);
-            if name.is_empty() {
-                return Err(Unresolved::Unsupported(format!("${{{inner}}}")));
-            }
-            let value = match rest {
-                "" => lookup(name)?.ok_or_else(|| Unresolved::Undeclared(name.to_string()))?,
-                _ => {
-                    let (op, word) = if let Some(w) = rest.strip_prefix(":-") {
-                        (":-", w)
-                    } else if let Some(w) = rest.strip_prefix(":+") {
-                        (":+", w)
-                    } else if let Some(w) = rest.strip_prefix('-') {
-                        ("-", w)
-                    } else if let Some(w) = rest.strip_prefix('+') {
-                        ("+", w)
-                    } else {
-                        return Err(Unresolved::Unsupported(format!("${{{inner}}}")));
-                    };
-                    let current = lookup(name)?;
-                    let word = expand_nested(word, scope, escape, nesting + 1)?;
-                    match (op, current) {
-                        (":-", Some(v)) if !v.is_empty() => v,
-                        (":-", _) => word,
-                        ("-", Some(v)) => v,
-                        ("-", None) => word,
-                        (":+", Some(v)) if !v.is_empty() => word,
-                        (":+", _) => String::new(),
-                        (_, Some(_)) => word,
-                        (_, None) => String::new(),
+                        _ => {}
                     }
                 }
-            };
-            out.push_str(&value);
-            Ok(end + 1)
-        }
-        Some(&c) if is_name(c) && !c.is_ascii_digit() => {
-            let len = chars[at + 1..].iter().take_while(|&&c| is_name(c)).count();
-            let name: String = chars[at + 1..at + 1 + len].iter().collect();
-            let value = lookup(&name)?.ok_or(Unresolved::Undeclared(name))?;
-            out.push_str(&value);
-            Ok(at + 1 + len)
-        }
-        _ => {
-            out.push('$');
-            Ok(at + 1)
+                let Some(end) = end else {
+                    return Err(Unresolved::Unsupported(excerpt(&word[at..], 64)));
+                };
+                let inner = &word[at + 2..end];
+                let name_len = inner.bytes().take_while(|&c| is_name(c)).count();
+                let (name, rest) = inner.split_at(name_len);
+                if name.is_empty() {
+                    return Err(Unresolved::Unsupported(format!(
+                        "${{{}}}",
+                        excerpt(inner, 64)
+                    )));
+                }
+                let (op, alt) = if rest.is_empty() {
+                    ("", "")
+                } else if let Some(w) = rest.strip_prefix(":-") {
+                    (":-", w)
+                } else if let Some(w) = rest.strip_prefix(":+") {
+                    (":+", w)
+                } else if let Some(w) = rest.strip_prefix('-') {
+                    ("-", w)
+                } else if let Some(w) = rest.strip_prefix('+') {
+                    ("+", w)
+                } else {
+                    return Err(Unresolved::Unsupported(format!(
+                        "${{{}}}",
+                        excerpt(inner, 64)
+                    )));
+                };
+                let current = self.lookup(name)?;
+                if op.is_empty() {
+                    let v = current.ok_or_else(|| Unresolved::Undeclared(excerpt(name, 64)))?;
+                    self.put(name, &v, out)?;
+                    return Ok(end + 1);
+                }
+                // The alternative word is evaluated (and must be evaluable)
+                // whichever is taken, as before; it is appended in place.
+                let mark = out.len();
+                self.word(alt, nesting + 1, out)?;
+                let use_alt = match (op, &current) {
+                    (":-", Some(v)) => v.is_empty(),
+                    (":-", None) => true,
+                    ("-", v) => v.is_none(),
+                    (":+", Some(v)) => !v.is_empty(),
+                    (":+", None) => false,
+                    (_, v) => v.is_some(),
+                };
+                if !use_alt {
+                    out.truncate(mark);
+                    if let (":-" | "-", Some(v)) = (op, current) {
+                        self.put(name, &v, out)?;
+                    }
+                }
+                Ok(end + 1)
+            }
+            Some(&c) if is_name(c) && !c.is_ascii_digit() => {
+                let len = b[at + 1..].iter().take_while(|&&c| is_name(c)).count();
+                let name = &word[at + 1..at + 1 + len];
+                let v = self
+                    .lookup(name)?
+                    .ok_or_else(|| Unresolved::Undeclared(excerpt(name, 64)))?;
+                self.put(name, &v, out)?;
+                Ok(at + 1 + len)
+            }
+            _ => {
+                out.push('$');
+                Ok(at + 1)
+            }
         }
     }
 }
 
 /// Splits instruction arguments into raw words at unquoted whitespace, as byte
 /// ranges of `s` (quotes and escapes are kept; [`expand`] removes them).
-pub fn split_words(s: &str, escape: char) -> Vec<std::ops::Range<usize>> {
-    let mut out = Vec::new();
-    let mut start = None;
-    let mut quote = None;
+/// Lazy: a caller that wants the first words reads only those.
+pub fn split_words(s: &str, escape: char) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
     let mut chars = s.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        if c == escape && quote != Some('\'') {
-            start.get_or_insert(i);
-            chars.next();
-            continue;
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
         }
-        match (quote, c) {
-            (None, c) if c.is_whitespace() => {
-                if let Some(st) = start.take() {
-                    out.push(st..i);
+        let mut start = None;
+        let mut quote = None;
+        while let Some((i, c)) = chars.next() {
+            if c == escape && quote != Some('\'') {
+                start.get_or_insert(i);
+                chars.next();
+                continue;
+            }
+            match (quote, c) {
+                (None, c) if c.is_whitespace() => {
+                    if let Some(st) = start.take() {
+                        return Some(st..i);
+                    }
+                }
+                (None, '\'' | '"') => {
+                    start.get_or_insert(i);
+                    quote = Some(c);
+                }
+                (Some(q), c) if c == q => quote = None,
+                _ => {
+                    start.get_or_insert(i);
                 }
             }
-            (None, '\'' | '"') => {
-                start.get_or_insert(i);
-                quote = Some(c);
-            }
-            (Some(q), c) if c == q => quote = None,
-            _ => {
-                start.get_or_insert(i);
-            }
         }
-    }
-    if let Some(st) = start {
-        out.push(st..s.len());
-    }
-    out
+        done = true;
+        start.map(|st| st..s.len())
+    })
 }
 
 #[cfg(test)]
@@ -228,7 +390,10 @@ mod tests {
 
     fn scope(vars: &[(&str, Option<&str>)]) -> Scope {
         vars.iter()
-            .map(|(k, v)| (k.to_string(), v.map(str::to_string)))
+            .map(|(k, v)| {
+                let value = v.map(Arc::from).ok_or(Unresolved::NoDefault(k.to_string()));
+                (k.to_string(), value)
+            })
             .collect()
     }
 
@@ -264,8 +429,70 @@ mod tests {
     #[test]
     fn words_split_at_unquoted_whitespace() {
         let s = r#"A=1 B="x y" C='p q' D=a\ b"#;
-        let words: Vec<&str> = split_words(s, '\\').into_iter().map(|r| &s[r]).collect();
+        let words: Vec<&str> = split_words(s, '\\').map(|r| &s[r]).collect();
         assert_eq!(words, ["A=1", r#"B="x y""#, "C='p q'", r"D=a\ b"]);
+    }
+
+    /// Doubling stops at the value bound, and what refers to a value over it
+    /// (or to any unresolved value) carries the reason; the file budget runs out
+    /// for good.
+    #[test]
+    fn substitution_is_bounded_per_value_and_per_file() {
+        let big = "x".repeat(MAX_VALUE / 2);
+        let s = scope(&[("A", Some(big.as_str()))]);
+        assert_eq!(expand("$A$A", &s, '\\').unwrap().len(), MAX_VALUE);
+        assert_eq!(
+            expand("$A$A$A", &s, '\\'),
+            Err(Unresolved::TooLong("A".into()))
+        );
+        assert_eq!(
+            expand("y${NONE:-$A$A}", &s, '\\'),
+            Err(Unresolved::TooLong("A".into()))
+        );
+        let message = Unresolved::TooLong("A".into()).to_string();
+        assert!(
+            message.contains("more than the linter expands"),
+            "{message}"
+        );
+        let mut budget = Budget::default();
+        let mut spent = 0;
+        while expand_with("$A", &s, '\\', &mut budget).is_ok() {
+            spent += 1;
+        }
+        assert_eq!(spent, MAX_SUBSTITUTED / (MAX_VALUE / 2 + 1));
+        assert_eq!(
+            expand_with("$A", &s, '\\', &mut budget),
+            Err(Unresolved::OverBudget)
+        );
+        // Spent is spent: nothing small gets through afterwards.
+        let small = scope(&[("B", Some("1"))]);
+        assert_eq!(
+            expand_with("$B", &small, '\\', &mut budget),
+            Err(Unresolved::OverBudget)
+        );
+        assert_eq!(
+            expand_with("plain", &small, '\\', &mut budget).unwrap(),
+            "plain"
+        );
+        // An unresolved variable passes its reason on.
+        let mut s = Scope::new();
+        s.insert("C".into(), Err(Unresolved::TooLong("B".into())));
+        assert_eq!(expand("$C", &s, '\\'), Err(Unresolved::TooLong("B".into())));
+        // Names quoted in reasons are cut short.
+        let long = format!("${}", "N".repeat(10_000));
+        match expand(&long, &Scope::new(), '\\') {
+            Err(Unresolved::Undeclared(n)) => assert!(n.len() < 100, "{}", n.len()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Non-ASCII text, escapes and quotes come through the byte-wise reader unchanged.
+    #[test]
+    fn multibyte_text_and_escapes() {
+        let s = scope(&[("A", Some("é"))]);
+        assert_eq!(expand("ü$A'ß'\\ñ\"$A\"", &s, '\\').unwrap(), "üéßñé");
+        assert_eq!(expand("a`é$A", &s, '`').unwrap(), "aéé");
+        assert_eq!(expand("x\\", &s, '\\').unwrap(), "x\\");
     }
 
     #[test]
