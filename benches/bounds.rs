@@ -92,8 +92,8 @@ fn main() -> ExitCode {
     let dir = std::env::temp_dir().join(format!("sandbox-lint-bounds-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("scratch directory");
     println!(
-        "{:<30} {:>9} {:<7} {:>9} {:>10} exit",
-        "shape", "bytes", "format", "wall", "peak RSS"
+        "{:<30} {:>9} {:<7} {:>9} {:>9} {:>10} exit",
+        "shape", "bytes", "format", "wall", "CPU", "peak RSS"
     );
     let mut missed = Vec::new();
     for &budget in &budgets {
@@ -124,11 +124,12 @@ fn main() -> ExitCode {
                     ""
                 };
                 println!(
-                    "{:<30} {:>9} {:<7} {:>7.0}ms {:>7.1}MiB {:>4} {verdict}",
+                    "{:<30} {:>9} {:<7} {:>7.0}ms {:>7.0}ms {:>7.1}MiB {:>4} {verdict}",
                     shape.name,
                     shape.text.len(),
                     format,
                     s.wall.as_secs_f64() * 1000.0,
+                    s.cpu.as_secs_f64() * 1000.0,
                     s.max_rss as f64 / (1 << 20) as f64,
                     s.code
                 );

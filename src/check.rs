@@ -347,8 +347,9 @@ enum Keep {
 fn facts_of(source: &SourceFile, loaded: &LoadedFile, default_ns: &str, keep: Keep) -> Cluster {
     let mut facts = Cluster::default();
     for doc in &loaded.docs {
+        let locator = yaml::Locator::new(&doc.root);
         let locate = |ptr: &crate::pointer::Pointer| {
-            location(source, span_of(&doc.root, ptr).shifted(doc.offset))
+            location(source, span_of(&locator, ptr).shifted(doc.offset))
         };
         for r in &doc.resources {
             let indexed = cluster::INDEXED_KINDS.contains(&r.kind.as_str());
@@ -702,6 +703,11 @@ pub fn lint_loaded(linter: &Linter, source: &SourceFile, loaded: &LoadedFile) ->
 /// The loader's diagnostics of a file, located.
 fn diagnostic_findings(linter: &Linter, source: &SourceFile, loaded: &LoadedFile) -> Vec<Finding> {
     let mut findings = Vec::new();
+    let locators: Vec<yaml::Locator<'_>> = loaded
+        .docs
+        .iter()
+        .map(|d| yaml::Locator::new(&d.root))
+        .collect();
     for d in &loaded.diagnostics {
         let Some(mut f) = linter.diagnostic_finding(d) else {
             continue;
@@ -709,13 +715,11 @@ fn diagnostic_findings(linter: &Linter, source: &SourceFile, loaded: &LoadedFile
         let span = match &d.at {
             At::Span(s) => *s,
             At::Pointer { doc, pointer } => {
-                let doc = &loaded.docs[*doc];
-                span_of(&doc.root, pointer).shifted(doc.offset)
+                span_of(&locators[*doc], pointer).shifted(loaded.docs[*doc].offset)
             }
             At::Key { doc, pointer } => {
-                let doc = &loaded.docs[*doc];
-                let at = yaml::locate(&doc.root, pointer);
-                at.key.unwrap_or(at.value).shifted(doc.offset)
+                let at = locators[*doc].locate(pointer);
+                at.key.unwrap_or(at.value).shifted(loaded.docs[*doc].offset)
             }
         };
         f.location = Some(location(source, span));
@@ -733,6 +737,7 @@ fn lint_docs(
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     for doc in docs {
+        let locator = yaml::Locator::new(&doc.root);
         for r in doc.resources.iter().filter(|r| which(r)) {
             let json = if linter.needs_json() {
                 yaml::node_at(&doc.root, &r.base).map(yaml::Node::to_json)
@@ -740,7 +745,7 @@ fn lint_docs(
                 None
             };
             for mut f in linter.lint_resource_json(r, json.as_ref()) {
-                let span = span_of(&doc.root, &f.pointer).shifted(doc.offset);
+                let span = span_of(&locator, &f.pointer).shifted(doc.offset);
                 f.location = Some(location(source, span));
                 findings.push(f);
             }
@@ -795,8 +800,8 @@ fn apply_inline(linter: &Linter, source: &SourceFile, findings: &mut Vec<Finding
 /// The span a finding at `pointer` is shown at: the value when it exists and is
 /// a scalar, the key when the value is a collection, the deepest existing
 /// ancestor's key when the field is missing.
-fn span_of(root: &yaml::Node, pointer: &crate::pointer::Pointer) -> Span {
-    let at = yaml::locate(root, pointer);
+fn span_of(locator: &yaml::Locator<'_>, pointer: &crate::pointer::Pointer) -> Span {
+    let at = locator.locate(pointer);
     match at.key {
         Some(key) if !at.exact => key,
         Some(key) if at.value.is_empty() => key,

@@ -39,7 +39,7 @@ struct Window {
 }
 
 /// Bytes of a file kept on each side of a finding's span (and of the span itself).
-const WINDOW_CAP: usize = 512;
+const WINDOW_CAP: usize = 160;
 
 impl Window {
     fn new(file: &SourceFile, loc: &Location) -> Self {

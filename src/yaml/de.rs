@@ -346,7 +346,11 @@ pub fn suggest(key: &str, known: &[&'static str]) -> Option<&'static str> {
             let score = if k.eq_ignore_ascii_case(key) {
                 1.0
             } else {
-                strsim::normalized_damerau_levenshtein(&lower, &k.to_ascii_lowercase())
+                // Optimal string alignment: edits and adjacent swaps, as typos
+                // are, without the general Damerau matrix's per-character map.
+                let other = k.to_ascii_lowercase();
+                let longest = lower.chars().count().max(other.chars().count()).max(1);
+                1.0 - strsim::osa_distance(&lower, &other) as f64 / longest as f64
             };
             (score, k)
         })

@@ -159,15 +159,67 @@ pub fn node_at<'a>(root: &'a Node, pointer: &Pointer) -> Option<&'a Node> {
 /// Resolves a JSON Pointer against a node tree, falling back to the deepest
 /// node that exists.
 pub fn locate(root: &Node, pointer: &Pointer) -> Located {
+    locate_with(root, pointer, |entries, token| {
+        entries.iter().position(|e| e.key == token)
+    })
+}
+
+/// Mappings with more entries than this get a key index in a [`Locator`].
+const INDEXED_MAP: usize = 32;
+
+/// [`locate`] for many pointers into one document: the entries of large
+/// mappings are found through a key index built on first use, so locating a
+/// finding for each of 50,000 keys of one mapping costs linear time, not
+/// keys x findings.
+pub struct Locator<'a> {
+    root: &'a Node,
+    /// Key indexes of large mappings, by the mapping node's address.
+    maps: std::cell::RefCell<
+        std::collections::HashMap<usize, std::collections::HashMap<&'a str, usize>>,
+    >,
+}
+
+impl<'a> Locator<'a> {
+    pub fn new(root: &'a Node) -> Self {
+        Self {
+            root,
+            maps: Default::default(),
+        }
+    }
+
+    /// Where `pointer` lands, as [`locate`] says.
+    pub fn locate(&self, pointer: &Pointer) -> Located {
+        let mut maps = self.maps.borrow_mut();
+        locate_with(self.root, pointer, |entries: &'a [Entry], token| {
+            if entries.len() <= INDEXED_MAP {
+                return entries.iter().position(|e| e.key == token);
+            }
+            let index = maps.entry(entries.as_ptr() as usize).or_insert_with(|| {
+                let mut index = std::collections::HashMap::with_capacity(entries.len());
+                for (i, e) in entries.iter().enumerate() {
+                    // The first of a repeated key, as the linear search finds.
+                    index.entry(e.key.as_str()).or_insert(i);
+                }
+                index
+            });
+            index.get(token).copied()
+        })
+    }
+}
+
+fn locate_with<'a>(
+    root: &'a Node,
+    pointer: &Pointer,
+    mut find: impl FnMut(&'a [Entry], &str) -> Option<usize>,
+) -> Located {
     let mut node = root;
     let mut key = None;
     let mut exact = true;
     for token in pointer.tokens() {
         let next = match &node.value {
-            Value::Map(entries) => entries
-                .iter()
-                .find(|e| e.key == token)
-                .map(|e| (&e.value, Some(e.key_span))),
+            Value::Map(entries) => {
+                find(entries, &token).map(|i| (&entries[i].value, Some(entries[i].key_span)))
+            }
             Value::Seq(items) => token
                 .parse::<usize>()
                 .ok()
@@ -196,6 +248,37 @@ pub fn locate(root: &Node, pointer: &Pointer) -> Located {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The indexed locator finds what the linear search finds, for present,
+    /// repeated-looking, missing and nested keys of a mapping large enough to
+    /// be indexed (the oracle is `locate`).
+    #[test]
+    fn locator_agrees_with_locate_on_large_mappings() {
+        let mut text = String::from("spec:\n");
+        for i in 0..200 {
+            text.push_str(&format!("  k{i}: {{inner{i}: [a, b]}}\n"));
+        }
+        let root = parse_one(&text);
+        let locator = Locator::new(&root);
+        for p in [
+            "/spec/k0",
+            "/spec/k199/inner199/1",
+            "/spec/k57/inner57",
+            "/spec/k57/missing",
+            "/spec/nope",
+            "/spec/k3/inner3/9",
+            "/other",
+            "",
+        ] {
+            let p = Pointer::parse(p);
+            let (a, b) = (locate(&root, &p), locator.locate(&p));
+            assert_eq!(
+                (a.value, a.key, a.exact),
+                (b.value, b.key, b.exact),
+                "{p:?}"
+            );
+        }
+    }
 
     fn parse_one(text: &str) -> Node {
         let mut docs = parse_documents(text, &Limits::default()).expect("parses");
