@@ -4,12 +4,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sandbox_lint::linter::Linter;
 
 fuzz_target!(|data: &[u8]| {
     let path = sandbox_lint_fuzz::write("network.yaml", data);
     sandbox_lint_fuzz::check_and_render(
-        &Linter::with_default_policy(),
+        sandbox_lint_fuzz::default_linter(),
         &[
             path,
             sandbox_lint_fuzz::testdata("compliant/ok-runner-pod.yaml"),

@@ -4,11 +4,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sandbox_lint::linter::Linter;
 use sandbox_lint::webhook::review::review;
 
 fuzz_target!(|data: &[u8]| {
-    let linter = Linter::with_default_policy();
-    let outcome = review(&linter, data);
+    let outcome = review(sandbox_lint_fuzz::default_linter(), data);
     let _ = format!("{outcome:?}");
 });

@@ -13,6 +13,16 @@ use sandbox_lint::check::{self, Options, RunResult};
 use sandbox_lint::linter::Linter;
 use sandbox_lint::report::{self, Format, RenderOptions};
 
+/// The default policy's linter, built once per process: building it (the
+/// policy's schema, every rule's parameters) costs more than checking a small
+/// input. `check::run` sets the run's cluster index on it each time, so a
+/// run does not see the one before.
+pub fn default_linter() -> &'static Linter {
+    static LINTER: std::sync::LazyLock<Linter> =
+        std::sync::LazyLock::new(Linter::with_default_policy);
+    &LINTER
+}
+
 /// A directory of this process's own, for the files a target checks.
 pub fn scratch() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("sandbox-lint-fuzz-{}", std::process::id()));
@@ -56,11 +66,26 @@ pub fn assert_invariants(run: &RunResult) {
         let len = file.source.as_ref().map(|s| s.text.len());
         for f in &file.findings {
             let Some(loc) = &f.location else { continue };
-            assert!(loc.start <= loc.end, "{}: span {}..{}", f.code, loc.start, loc.end);
+            assert!(
+                loc.start <= loc.end,
+                "{}: span {}..{}",
+                f.code,
+                loc.start,
+                loc.end
+            );
             if let Some(len) = len {
-                assert!(loc.end <= len, "{}: span end {} past {len}", f.code, loc.end);
+                assert!(
+                    loc.end <= len,
+                    "{}: span end {} past {len}",
+                    f.code,
+                    loc.end
+                );
             }
-            assert!(loc.start_lc.line >= 1 && loc.start_lc.column >= 1, "{}", f.code);
+            assert!(
+                loc.start_lc.line >= 1 && loc.start_lc.column >= 1,
+                "{}",
+                f.code
+            );
             assert!(
                 (loc.start_lc.line, loc.start_lc.column) <= (loc.end_lc.line, loc.end_lc.column),
                 "{}: {:?} after {:?}",
@@ -74,5 +99,7 @@ pub fn assert_invariants(run: &RunResult) {
 
 /// The repository's `testdata/`, for fixed companion inputs.
 pub fn testdata(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata").join(relative)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../testdata")
+        .join(relative)
 }
