@@ -257,7 +257,7 @@ pub fn render(run: &RunResult, opts: &RenderOptions, out: &mut dyn Write) -> io:
     }
     // One file's text at a time: read again for its snippets, then dropped.
     for file in &run.files {
-        if !file.findings.iter().any(|f| shown(f)) {
+        if !file.findings.iter().any(&shown) {
             continue;
         }
         let reread = match (&file.source, &file.reread) {
