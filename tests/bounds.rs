@@ -14,71 +14,25 @@
 #[path = "../benches/corpus/hostile_yaml.rs"]
 mod hostile_yaml;
 
-use std::io::Read;
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+#[path = "common/bounded.rs"]
+mod bounded;
 
-const BIN: &str = env!("CARGO_BIN_EXE_sandbox-lint");
+use std::path::Path;
+use std::time::Duration;
+
 const BUDGET: usize = (1 << 20) - 1;
 const DATA_LIMIT: &str = "--data=268435456";
 /// Debug builds are many times slower than release; this only catches a run
 /// that does not end (the quadratic cases took minutes before).
 const WALL_LIMIT: Duration = Duration::from_secs(60);
 
-struct Outcome {
-    code: Option<i32>,
-    stdout_len: usize,
-    stderr: String,
-    wall: Duration,
-}
-
-fn run_bounded(path: &Path, format: &str) -> Outcome {
-    let start = Instant::now();
-    let mut child = Command::new("prlimit")
-        .arg(DATA_LIMIT)
-        .arg("--")
-        .arg(BIN)
-        .args(["check", "--format", format, "-j", "1"])
-        .arg(path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("prlimit (util-linux) runs");
-    let mut stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut n = 0usize;
-        let mut buf = vec![0u8; 1 << 16];
-        loop {
-            match stdout.read(&mut buf) {
-                Ok(0) | Err(_) => return n,
-                Ok(k) => n += k,
-            }
-        }
-    });
-    let mut stderr = child.stderr.take().unwrap();
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
-    });
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > WALL_LIMIT {
-            let _ = child.kill();
-            break child.wait().unwrap();
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Outcome {
-        code: status.code(),
-        stdout_len: reader.join().unwrap(),
-        stderr: err_reader.join().unwrap(),
-        wall: start.elapsed(),
-    }
+fn run_bounded(path: &Path, format: &str) -> bounded::Bounded {
+    let args = ["check", "--format", format, "-j", "1"]
+        .map(std::ffi::OsStr::new)
+        .into_iter()
+        .chain([path.as_os_str()])
+        .collect::<Vec<_>>();
+    bounded::run(DATA_LIMIT, &args, WALL_LIMIT)
 }
 
 fn check_shapes(formats: &[&str], only: Option<&[&str]>) {
@@ -92,20 +46,12 @@ fn check_shapes(formats: &[&str], only: Option<&[&str]>) {
         std::fs::write(&path, &shape.text).unwrap();
         for format in formats {
             let o = run_bounded(&path, format);
-            let ok =
-                matches!(o.code, Some(0..=2)) && o.stdout_len > 0 && !o.stderr.contains("panicked");
-            eprintln!(
-                "{:<30} {:<7} exit {:?} in {:>6.2?} ({} bytes of report)",
-                shape.name, format, o.code, o.wall, o.stdout_len
-            );
-            if !ok {
+            eprintln!("{:<30} {:<7} {}", shape.name, format, o.describe());
+            if !o.answered() || o.stdout.is_empty() {
                 failures.push(format!(
-                    "{} --format {format}: exit {:?} after {:?}, {} bytes of report, stderr: {}",
+                    "{} --format {format}: {}",
                     shape.name,
-                    o.code,
-                    o.wall,
-                    o.stdout_len,
-                    o.stderr.chars().take(400).collect::<String>()
+                    o.describe()
                 ));
             }
         }
@@ -145,17 +91,19 @@ fn the_memory_limit_is_enforced() {
         .unwrap();
     let path = dir.path().join("dense.yaml");
     std::fs::write(&path, &shape.text).unwrap();
-    let out = Command::new("prlimit")
-        .arg("--data=16777216")
-        .arg("--")
-        .arg(BIN)
-        .args(["check", "--format", "json"])
-        .arg(&path)
-        .output()
-        .unwrap();
+    let out = bounded::run(
+        "--data=16777216",
+        &[
+            "check".as_ref(),
+            "--format".as_ref(),
+            "json".as_ref(),
+            path.as_os_str(),
+        ],
+        WALL_LIMIT,
+    );
     assert!(
-        !matches!(out.status.code(), Some(0 | 1)),
-        "a 16 MiB data limit should not be enough: {:?}",
-        out.status
+        !matches!(out.code, Some(0 | 1)),
+        "a 16 MiB data limit should not be enough: {}",
+        out.describe()
     );
 }

@@ -317,6 +317,8 @@ fn truncated_and_random_dockerfiles_never_panic() {
     assert!(cases > 20_000);
 }
 
+#[path = "common/bounded.rs"]
+mod bounded;
 #[path = "../benches/hostile/mod.rs"]
 mod hostile;
 
@@ -329,56 +331,28 @@ fn run_limited(
     limit: u64,
     bound: std::time::Duration,
 ) -> Result<Run, String> {
-    use std::time::Instant;
     let file = dir.join("Dockerfile");
     std::fs::write(&file, text).unwrap();
-    let mut child = Command::new("prlimit")
-        .arg(format!("--as={limit}"))
-        .arg(env!("CARGO_BIN_EXE_sandbox-lint"))
-        .args(["check", "-f", "json", "-j", "1", "--fail-on", "error"])
-        .arg(&file)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run prlimit (util-linux)");
-    // Read the pipes while waiting, so a large report cannot block the child.
-    let stdout = child.stdout.take().unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let read = |mut r: Box<dyn std::io::Read + Send>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = r.read_to_end(&mut buf);
-            buf
-        })
-    };
-    let (out, err) = (read(Box::new(stdout)), read(Box::new(stderr)));
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > bound {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!("still running after {bound:?}"));
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    };
-    let stdout = String::from_utf8_lossy(&out.join().unwrap()).into_owned();
-    let stderr = String::from_utf8_lossy(&err.join().unwrap()).into_owned();
-    match status.code() {
+    let args = ["check", "-f", "json", "-j", "1", "--fail-on", "error"]
+        .map(std::ffi::OsStr::new)
+        .into_iter()
+        .chain([file.as_os_str()])
+        .collect::<Vec<_>>();
+    let run = bounded::run(&format!("--as={limit}"), &args, bound);
+    if run.timed_out {
+        return Err(format!("still running after {bound:?}"));
+    }
+    match run.code {
         Some(code) => Ok(Run {
             code,
-            stdout,
-            stderr,
+            stdout: run.stdout_text(),
+            stderr: run.stderr,
         }),
         None => Err(format!(
             "killed by a signal after {:?} (memory limit {} MiB?): {}",
-            start.elapsed(),
+            run.wall,
             limit >> 20,
-            stderr.chars().take(300).collect::<String>()
+            run.stderr.chars().take(300).collect::<String>()
         )),
     }
 }

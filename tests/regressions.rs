@@ -12,13 +12,13 @@
 //! exists, each code it lists (one per line) must be among the findings: the
 //! inputs that once passed silently must keep failing.
 
-use std::collections::BTreeSet;
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+#[path = "common/bounded.rs"]
+mod bounded;
 
-const BIN: &str = env!("CARGO_BIN_EXE_sandbox-lint");
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
 const WALL_LIMIT: Duration = Duration::from_secs(60);
 const DATA_LIMIT: &str = "--data=536870912";
 
@@ -55,44 +55,8 @@ fn expected_codes(input: &Path) -> BTreeSet<String> {
 
 /// Runs the binary with `args` under the bounds; returns (exit code, stdout, stderr).
 fn run_bounded(args: &[&std::ffi::OsStr]) -> (Option<i32>, String, String) {
-    let start = Instant::now();
-    let mut child = Command::new("prlimit")
-        .arg(DATA_LIMIT)
-        .arg("--")
-        .arg(BIN)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("prlimit (util-linux) runs");
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out_reader = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = out.read_to_end(&mut s);
-        String::from_utf8_lossy(&s).into_owned()
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > WALL_LIMIT {
-            let _ = child.kill();
-            break child.wait().unwrap();
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    (
-        status.code(),
-        out_reader.join().unwrap(),
-        err_reader.join().unwrap(),
-    )
+    let run = bounded::run(DATA_LIMIT, args, WALL_LIMIT);
+    (run.code, run.stdout_text(), run.stderr)
 }
 
 fn codes_in(json: &str) -> BTreeSet<String> {

@@ -93,15 +93,31 @@ impl Run<'_> {
         self.scratch_mounts().into_iter().any(keeps_out)
     }
 
-    /// True when a command after the `after`-th removes (`rm`) a path
-    /// `keeps_out` accepts. A removal before the command that fills the cache
-    /// cleans nothing.
-    pub fn removed_after(&self, after: usize, keeps_out: impl Fn(&str) -> bool) -> bool {
-        self.commands.iter().skip(after + 1).any(|c| {
+    /// The index of the last command that removes (`rm`) a path `keeps_out`
+    /// accepts. A removal counts for the commands before it only (one before
+    /// the command that fills the cache cleans nothing): callers compute this
+    /// once per RUN and compare, as [`last_index`] explains.
+    pub fn last_removal(&self, keeps_out: impl Fn(&str) -> bool) -> Option<usize> {
+        last_index(self.commands, |c| {
             c.program() == Some("rm") && c.exec().iter().skip(1).any(|w| keeps_out(&w.text))
         })
     }
 }
+
+/// The index of the last command `pred` accepts. "Does one come after
+/// command n" is then `last_index(..).is_some_and(|l| l > n)`: computed once
+/// per RUN, not scanned again for every command (a RUN of 16,000
+/// `&&`-joined installs was quadratic).
+pub(crate) fn last_index(commands: &[Command], pred: impl Fn(&Command) -> bool) -> Option<usize> {
+    commands.iter().rposition(pred)
+}
+
+/// True when `last` (from [`last_index`]) comes after command `n`.
+pub(crate) fn after(last: Option<usize>, n: usize) -> bool {
+    last.is_some_and(|l| l > n)
+}
+
+impl Run<'_> {}
 
 /// The RUN instructions among `instructions`.
 pub(crate) fn runs<'a>(instructions: &[&'a Instruction]) -> Vec<Run<'a>> {

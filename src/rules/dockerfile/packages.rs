@@ -5,7 +5,7 @@ use crate::dockerfile::shell::Command;
 use crate::dockerfile::{Dockerfile, Kind, Word};
 use crate::rule::{Cx, NoParams};
 
-use super::{Run, covers, final_chain, operands, runs};
+use super::{Run, after, covers, final_chain, last_index, operands, runs};
 
 /// Options of apt-get, apt and aptitude that take the next word as their value.
 const APT_VALUE_OPTS: &[&str] = &[
@@ -303,6 +303,17 @@ fn apt_minimal(_: &NoParams, cx: &mut Cx, d: &Dockerfile) {
     for run in runs(&final_chain(d)) {
         let mounted = run.mounted(|t| covers(t, APT_LISTS));
         let debs_mounted = run.mounted(|t| covers(t, APT_ARCHIVES));
+        let last_apt = |subs: &[&str]| {
+            last_index(run.commands, |c| {
+                is_apt(c)
+                    && subcommand(c, APT_VALUE_OPTS)
+                        .is_some_and(|(s, _)| subs.contains(&s.text.as_str()))
+            })
+        };
+        let distclean = last_apt(&["distclean", "dist-clean"]);
+        let clean = last_apt(&["clean", "distclean", "dist-clean"]);
+        let lists_removed = run.last_removal(|p| covers(p, APT_LISTS));
+        let debs_removed = run.last_removal(|p| covers(p, APT_ARCHIVES));
         for (n, c) in run.commands.iter().enumerate() {
             keeping |= keeps_debs(c);
             if !is_apt(c) {
@@ -310,13 +321,6 @@ fn apt_minimal(_: &NoParams, cx: &mut Cx, d: &Dockerfile) {
             }
             let Some((sub, _)) = subcommand(c, APT_VALUE_OPTS) else {
                 continue;
-            };
-            let later_apt = |subs: &[&str]| {
-                run.commands.iter().skip(n + 1).any(|c| {
-                    is_apt(c)
-                        && subcommand(c, APT_VALUE_OPTS)
-                            .is_some_and(|(s, _)| subs.contains(&s.text.as_str()))
-                })
             };
             let sub_text = sub.text.as_str();
             if sub_text == "install" {
@@ -332,10 +336,7 @@ fn apt_minimal(_: &NoParams, cx: &mut Cx, d: &Dockerfile) {
                     );
                 }
             }
-            if sub_text == "update"
-                && !mounted
-                && !later_apt(&["distclean", "dist-clean"])
-                && !run.removed_after(n, |p| covers(p, APT_LISTS))
+            if sub_text == "update" && !mounted && !after(distclean, n) && !after(lists_removed, n)
             {
                 cx.report_at(
                     sub.span,
@@ -346,11 +347,7 @@ fn apt_minimal(_: &NoParams, cx: &mut Cx, d: &Dockerfile) {
                 sub_text,
                 "install" | "reinstall" | "upgrade" | "dist-upgrade" | "full-upgrade" | "build-dep"
             );
-            if downloads
-                && keeping
-                && !debs_mounted
-                && !later_apt(&["clean", "distclean", "dist-clean"])
-                && !run.removed_after(n, |p| covers(p, APT_ARCHIVES))
+            if downloads && keeping && !debs_mounted && !after(clean, n) && !after(debs_removed, n)
             {
                 cx.report_at(
                     sub.span,
@@ -388,6 +385,7 @@ fn apk_minimal(_: &NoParams, cx: &mut Cx, d: &Dockerfile) {
     let keeps_out = |p: &str| APK_CACHES.iter().any(|dir| covers(p, dir));
     for run in runs(&final_chain(d)) {
         let mounted = run.mounted(keeps_out);
+        let removed = run.last_removal(keeps_out);
         for (n, c) in run.commands.iter().enumerate() {
             if c.program() != Some("apk") {
                 continue;
@@ -398,7 +396,7 @@ fn apk_minimal(_: &NoParams, cx: &mut Cx, d: &Dockerfile) {
             if matches!(sub.text.as_str(), "add" | "update" | "upgrade" | "fix")
                 && !c.has_flag("--no-cache")
                 && !mounted
-                && !run.removed_after(n, keeps_out)
+                && !after(removed, n)
             {
                 cx.report_at(
                     sub.span,
@@ -490,6 +488,14 @@ crate::declare_rule! {
 
 fn dnf_minimal(_: &NoParams, cx: &mut Cx, d: &Dockerfile) {
     for run in runs(&final_chain(d)) {
+        let clean_all = last_index(run.commands, |c| {
+            c.program().and_then(dnf_caches).is_some()
+                && subcommand(c, DNF_VALUE_OPTS).is_some_and(|(s, rest)| {
+                    s.text == "clean" && rest.first().is_some_and(|w| w.text == "all")
+                })
+        });
+        // The last removal of each tool's caches, found once per tool.
+        let mut removals: Vec<(&str, Option<usize>)> = Vec::new();
         for (n, c) in run.commands.iter().enumerate() {
             let Some((tool, caches)) = c.program().and_then(|t| Some((t, dnf_caches(t)?))) else {
                 continue;
@@ -514,13 +520,15 @@ fn dnf_minimal(_: &NoParams, cx: &mut Cx, d: &Dockerfile) {
                 continue;
             }
             let keeps_out = |p: &str| caches.iter().any(|dir| covers(p, dir));
-            let clean_all = run.commands.iter().skip(n + 1).any(|c| {
-                c.program().and_then(dnf_caches).is_some()
-                    && subcommand(c, DNF_VALUE_OPTS).is_some_and(|(s, rest)| {
-                        s.text == "clean" && rest.first().is_some_and(|w| w.text == "all")
-                    })
-            });
-            if !clean_all && !run.mounted(keeps_out) && !run.removed_after(n, keeps_out) {
+            let removed = match removals.iter().find(|(t, _)| *t == tool) {
+                Some((_, r)) => *r,
+                None => {
+                    let r = run.last_removal(keeps_out);
+                    removals.push((tool, r));
+                    r
+                }
+            };
+            if !after(clean_all, n) && !run.mounted(keeps_out) && !after(removed, n) {
                 cx.report_at(
                     sub.span,
                     format!("{tool} {sub_text} without `{tool} clean all` after it in the same RUN leaves its cache in the image"),
@@ -646,6 +654,14 @@ fn pip_no_cache(_: &NoParams, cx: &mut Cx, d: &Dockerfile) {
             Kind::Run { flags, commands } => {
                 let run = Run { flags, commands };
                 let mounted = run.mounted(pip_cache);
+                let purge = last_index(commands, |c| {
+                    pip_args(c)
+                        .and_then(|a| subcommand_in(a, PIP_VALUE_OPTS))
+                        .is_some_and(|(s, rest)| {
+                            s.text == "cache" && rest.first().is_some_and(|w| w.text == "purge")
+                        })
+                });
+                let removed = run.last_removal(pip_cache);
                 // The RUN's own environment: what ENV/ARG give it, then `export`s.
                 let mut current = env.clone().or_else(|| arg.clone());
                 let mut shell: Option<String> = None;
@@ -688,18 +704,12 @@ fn pip_no_cache(_: &NoParams, cx: &mut Cx, d: &Dockerfile) {
                         continue;
                     }
                     let value = assigned(c, PIP_ENV).or(current.as_deref());
-                    let purged = commands.iter().skip(n + 1).any(|c| {
-                        pip_args(c)
-                            .and_then(|a| subcommand_in(a, PIP_VALUE_OPTS))
-                            .is_some_and(|(s, rest)| {
-                                s.text == "cache" && rest.first().is_some_and(|w| w.text == "purge")
-                            })
-                    });
+                    let purged = after(purge, n);
                     if c.has_flag("--no-cache-dir")
                         || value.is_some_and(pip_cache_off)
                         || mounted
                         || purged
-                        || run.removed_after(n, pip_cache)
+                        || after(removed, n)
                     {
                         continue;
                     }
