@@ -104,10 +104,22 @@ impl Reread {
     }
 }
 
+/// stdin and paths that are not regular files: reading them again gives
+/// nothing (a pipe) or something else (a device).
+fn read_once_only(input: &Input) -> bool {
+    match input {
+        Input::Stdin => true,
+        Input::File(p) => std::fs::metadata(p).is_ok_and(|m| !m.is_file()),
+    }
+}
+
 /// Trades a file's kept text for a [`Reread`] (stdin's text stays: it cannot
 /// be read again). Files without located findings keep nothing.
 fn release_source(result: &mut FileResult, input: &Input) {
     let Input::File(path) = input else { return };
+    if read_once_only(input) {
+        return;
+    }
     let Some(source) = result.source.take() else {
         return;
     };
@@ -193,20 +205,26 @@ pub fn run(linter: &Linter, paths: &[PathBuf], opts: &Options) -> RunResult {
         p.total
             .store(inputs.len(), std::sync::atomic::Ordering::Relaxed);
     }
-    let stdin: Option<Result<SourceFile, input::ReadError>> = inputs
-        .contains(&Input::Stdin)
-        .then(|| input::read(&Input::Stdin, opts.limits.max_file_bytes));
+    // stdin, and paths that are not regular files (a FIFO such as bash's
+    // `<(helm template ...)`, a character device), can be read only once: they
+    // are read now and that text serves both passes (read again, a pipe is
+    // empty, and the file passed with no document), and is kept for snippets.
+    let once: Vec<Option<Result<SourceFile, input::ReadError>>> = inputs
+        .iter()
+        .map(|i| read_once_only(i).then(|| input::read(i, opts.limits.max_file_bytes)))
+        .collect();
+    let read = |n: usize| match &once[n] {
+        Some(r) => r.clone(),
+        None => input::read(&inputs[n], opts.limits.max_file_bytes),
+    };
     let context = context_inputs(&opts.context, &inputs, &mut orphans, linter);
     let default_ns = linter.default_namespace().to_string();
     // Only the documents that may hold indexed kinds are parsed now; the
     // others are blanked, which keeps every offset.
-    let prepass: Vec<(Cluster, bool)> = inputs
-        .par_iter()
-        .map(|i| {
-            let source = match (i, &stdin) {
-                (Input::Stdin, Some(s)) => s.clone().ok(),
-                _ => input::read(i, opts.limits.max_file_bytes).ok(),
-            };
+    let prepass: Vec<(Cluster, bool)> = (0..inputs.len())
+        .into_par_iter()
+        .map(|n| {
+            let source = read(n).ok();
             let Some(source) = source else {
                 return (Cluster::default(), false);
             };
@@ -265,12 +283,10 @@ pub fn run(linter: &Linter, paths: &[PathBuf], opts: &Options) -> RunResult {
     let first: Vec<(Result<FileResult, Box<Pending>>, Cluster)> = inputs
         .par_iter()
         .zip(defers.par_iter())
-        .map(|(i, defer)| {
-            let read = match (i, &stdin) {
-                (Input::Stdin, Some(read)) => read.clone(),
-                _ => input::read(i, opts.limits.max_file_bytes),
-            };
-            let (mut result, pods) = check_read(linter, i, read, opts, interest.as_ref(), *defer);
+        .enumerate()
+        .map(|(n, (i, defer))| {
+            let (mut result, pods) =
+                check_read(linter, i, read(n), opts, interest.as_ref(), *defer);
             if let Ok(r) = &mut result {
                 release_source(r, i);
             }

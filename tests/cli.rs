@@ -767,3 +767,34 @@ fn batch_concurrency_is_bounded() {
         assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
     }
 }
+
+/// A path that can be read only once (bash's `<(cat pod.yaml)`, a FIFO) is
+/// read once and judged: the first pass used to drain the pipe, so the
+/// judging pass read nothing and a privileged pod passed with exit 0. Its
+/// snippets come from that one read too.
+#[test]
+fn a_fifo_input_is_read_once_and_judged() {
+    let dir = tempfile::tempdir().unwrap();
+    let pod = dir.path().join("pod.yaml");
+    std::fs::write(
+        &pod,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostPID: true\n  containers: [{name: c, image: ubuntu}]\n",
+    )
+    .unwrap();
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "{} check <(cat '{}') 2>&1; echo \"exit $?\"",
+            env!("CARGO_BIN_EXE_sandbox-lint"),
+            pod.display()
+        ))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("SL1013"), "{text}");
+    assert!(
+        text.contains("hostPID: true"),
+        "snippet from the one read: {text}"
+    );
+    assert!(text.trim_end().ends_with("exit 1"), "{text}");
+}
