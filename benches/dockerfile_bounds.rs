@@ -12,9 +12,8 @@
 //!
 //! Each run is one process under `prlimit --as` (4 GiB: a runaway binary
 //! fails instead of taking the machine) with a wall-clock timeout (default
-//! 30 s); peak RSS comes from a probe, as in `benches/check.rs`: this
-//! executable re-runs itself, the copy spawns sandbox-lint, waits for it and
-//! reads `getrusage(RUSAGE_CHILDREN)`. Targets for this build: every input
+//! 30 s); peak RSS comes from the probe shared with `benches/check.rs`
+//! (`benches/corpus/probe.rs`). Targets for this build: every input
 //! under 1 MiB in under 2 s and 256 MiB (exits 1 when one is missed); an
 //! input over 3 x its size + 64 MiB (the corpus target of `benches/check.rs`)
 //! is noted.
@@ -23,25 +22,33 @@
 //! the generators make files of the sizes asked.
 
 mod hostile;
+// Shared with the benches that also run without a timeout.
+#[allow(dead_code)]
+#[path = "corpus/probe.rs"]
+mod probe;
 
 use std::ffi::OsString;
 use std::path::Path;
-use std::process::{Command, ExitCode, Stdio};
-use std::time::{Duration, Instant};
+use std::process::ExitCode;
+use std::time::Duration;
 
 use hostile::Shape;
+use probe::{PROBE, Sample, probe, run_probed_within};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sandbox-lint");
-const PROBE: &str = "__rss-probe";
 const MIB: u64 = 1 << 20;
 /// The address-space limit every run gets.
 const AS_LIMIT: u64 = 4 << 30;
 
 fn main() -> ExitCode {
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    if argv.first().is_some_and(|a| a == PROBE) {
-        return probe(&argv[1..]);
+    let raw: Vec<OsString> = std::env::args_os().skip(1).collect();
+    if raw.first().is_some_and(|a| a == PROBE) {
+        return probe(&raw[1..]);
     }
+    let argv: Vec<String> = raw
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let mut before = None;
     let mut timeout = Duration::from_secs(30);
     let mut big = false;
@@ -89,61 +96,9 @@ fn smoke() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// `__rss-probe TIMEOUT_MS PROGRAM ARGS...`: prints `wall_ns maxrss_kib exit_code`
-/// (exit code -1 when killed at the timeout or by a signal).
-fn probe(cmd: &[String]) -> ExitCode {
-    use nix::sys::resource::{UsageWho, getrusage};
-    let [timeout, program, args @ ..] = cmd else {
-        eprintln!("{PROBE}: no command");
-        return ExitCode::from(2);
-    };
-    let timeout = Duration::from_millis(timeout.parse().unwrap_or(30_000));
-    let start = Instant::now();
-    let mut child = match Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-    {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{PROBE}: cannot run {program}: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let code = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status.code().unwrap_or(-1),
-            Ok(None) if start.elapsed() > timeout => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break -2;
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(_) => break -1,
-        }
-    };
-    let wall = start.elapsed();
-    let Ok(usage) = getrusage(UsageWho::RUSAGE_CHILDREN) else {
-        return ExitCode::from(2);
-    };
-    println!("{} {} {}", wall.as_nanos(), usage.max_rss(), code);
-    ExitCode::SUCCESS
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Sample {
-    wall: Duration,
-    max_rss: u64,
-    /// -2: timed out.
-    code: i32,
-}
-
-fn run_probed(bin: &str, file: &Path, timeout: Duration) -> Sample {
-    let me = std::env::current_exe().expect("own path");
+/// One run of `bin` on `file` under the address-space limit and `timeout`.
+fn run_limited(bin: &str, file: &Path, timeout: Duration) -> Sample {
     let args: Vec<OsString> = [
-        "prlimit".into(),
         format!("--as={AS_LIMIT}").into(),
         bin.into(),
         "check".into(),
@@ -155,27 +110,7 @@ fn run_probed(bin: &str, file: &Path, timeout: Duration) -> Sample {
         file.as_os_str().to_owned(),
     ]
     .into();
-    let out = Command::new(me)
-        .arg(PROBE)
-        .arg(timeout.as_millis().to_string())
-        .args(&args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run probe");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let f: Vec<i64> = text
-        .split_whitespace()
-        .map(|x| x.parse().expect("probe output"))
-        .collect();
-    assert!(
-        out.status.success() && f.len() == 3,
-        "probe failed: {text:?}"
-    );
-    Sample {
-        wall: Duration::from_nanos(f[0] as u64),
-        max_rss: f[1] as u64 * 1024,
-        code: f[2] as i32,
-    }
+    run_probed_within("prlimit", &args, Some(timeout))
 }
 
 fn show(s: &Sample) -> String {
@@ -229,8 +164,8 @@ fn run(before: Option<&str>, timeout: Duration, big: bool) -> ExitCode {
     for (i, (name, text)) in cases.iter().enumerate() {
         let file = dir.path().join(format!("case{i}.Dockerfile"));
         std::fs::write(&file, text).expect("write case");
-        let now = run_probed(BIN, &file, timeout);
-        let old = before.map(|b| run_probed(b, &file, timeout));
+        let now = run_limited(BIN, &file, timeout);
+        let old = before.map(|b| run_limited(b, &file, timeout));
         println!(
             "{:<20} {:>10}  {:>28}  {:>28}",
             name,
