@@ -681,6 +681,11 @@ fn explain_unknown_rule_exits_2_with_suggestion() {
     );
     assert!(r.stderr.contains("sandbox-lint rules"), "{}", r.stderr);
 
+    // O for 0: the code it looks like, not SL1102 (one edit away too).
+    let r = run(&["explain", "SL1O02"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("did you mean `SL1002`"), "{}", r.stderr);
+
     let r = run(&["explain", "run-as-nonroot"]);
     assert_eq!(r.code, 2);
     assert!(
