@@ -803,3 +803,57 @@ fn a_fifo_input_is_read_once_and_judged() {
     );
     assert!(text.trim_end().ends_with("exit 1"), "{text}");
 }
+
+/// `check` that finds nothing to check says so: exit 2 when the paths named
+/// hold no manifest and no Dockerfile (an empty or wrong directory), exit 0
+/// with a note when the configuration excludes what was named (pre-commit
+/// passing an excluded file), and no note with `--quiet` then.
+#[test]
+fn nothing_to_check_is_said_and_exits_2_for_named_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run_in(dir.path(), &["check", "."]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains(
+            "error: nothing checked: . holds no Kubernetes manifest (*.yaml, *.yml, *.json) and no Dockerfile"
+        ),
+        "{}",
+        r.stderr
+    );
+    write(dir.path(), "notes/README.md", "# not a manifest\n");
+    let r = run_in(dir.path(), &["check", "-f", "json", "notes"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("nothing checked: notes holds"),
+        "{}",
+        r.stderr
+    );
+    json_of(&r);
+
+    write(
+        dir.path(),
+        ".sandbox-lint.yaml",
+        "exclude: [\"vendor/**\"]\n",
+    );
+    write(dir.path(), "vendor/pod.yaml", "apiVersion: v1\nkind: Pod\n");
+    let r = run_in(dir.path(), &["check", "vendor/pod.yaml"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("nothing checked: every file found is excluded by"),
+        "{}",
+        r.stderr
+    );
+    let r = run_in(dir.path(), &["check", "--quiet", "vendor/pod.yaml"]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+
+    // Something checkable is checked as before.
+    write(
+        dir.path(),
+        "k8s/pod.yaml",
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(COMPLIANT_POD)).unwrap(),
+    );
+    let r = run_in(dir.path(), &["check", "k8s"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("nothing checked"), "{}", r.stderr);
+}
