@@ -42,3 +42,25 @@ fn policy_schema_is_current() {
         &sandbox_lint::policy::schema::policy_schema_text(),
     );
 }
+
+/// Every `--format` value is listed where the formats are listed: the
+/// `init` template and the README's configuration block.
+#[test]
+fn every_format_is_listed_in_the_init_template_and_the_readme() {
+    use clap::ValueEnum as _;
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let readme_line = readme
+        .lines()
+        .find(|l| l.starts_with("format: "))
+        .expect("README configuration block has a format line");
+    let template_line = sandbox_lint::config::STARTER
+        .lines()
+        .find(|l| l.starts_with("# Output format"))
+        .unwrap();
+    for format in sandbox_lint::report::Format::value_variants() {
+        let name = format.to_possible_value().unwrap().get_name().to_string();
+        assert!(readme_line.contains(&name), "{name}: {readme_line}");
+        assert!(template_line.contains(&name), "{name}: {template_line}");
+    }
+}
