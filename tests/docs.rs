@@ -43,6 +43,66 @@ fn policy_schema_is_current() {
     );
 }
 
+/// The README's examples that show a command and its output (` ```console `
+/// blocks whose first line is `$ sandbox-lint ARGS`, optionally piped into
+/// `grep -e WORD ...`, which keeps the stdout lines holding one of the words)
+/// print exactly that: stdout (filtered) then stderr, run from the checkout.
+#[test]
+fn readme_console_examples_print_what_they_show() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let mut checked = 0;
+    for block in readme.split("```console\n").skip(1) {
+        let block = block.split("\n```").next().unwrap();
+        let mut lines = block.lines();
+        let Some(command) = lines.next().and_then(|l| l.strip_prefix("$ sandbox-lint ")) else {
+            continue;
+        };
+        let expected: Vec<&str> = lines.collect();
+        let (args, filter) = match command.split_once(" | ") {
+            Some((args, grep)) => (args, Some(grep_words(grep))),
+            None => (command, None),
+        };
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sandbox-lint"))
+            .args(args.split_whitespace())
+            .current_dir(root)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        let actual: Vec<&str> = stdout
+            .lines()
+            .filter(|l| {
+                filter
+                    .as_ref()
+                    .is_none_or(|words| words.iter().any(|w| l.contains(w.as_str())))
+            })
+            .chain(stderr.lines())
+            .collect();
+        assert_eq!(actual, expected, "README: $ sandbox-lint {command}");
+        checked += 1;
+    }
+    assert!(checked >= 3, "only {checked} README examples found");
+}
+
+/// `grep -e A -e B` (or `grep A`): the fixed words it keeps lines by.
+fn grep_words(grep: &str) -> Vec<String> {
+    let mut parts = grep.split_whitespace();
+    assert_eq!(parts.next(), Some("grep"), "{grep}");
+    let words: Vec<String> = parts
+        .filter(|p| *p != "-e")
+        .map(|p| p.trim_matches('\'').to_string())
+        .collect();
+    assert!(
+        words
+            .iter()
+            .all(|w| w.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')),
+        "only plain words: {grep}"
+    );
+    words
+}
+
 /// Every `--format` value is listed where the formats are listed: the
 /// `init` template and the README's configuration block.
 #[test]
