@@ -213,7 +213,7 @@ exclude:
 # Namespace assumed for objects that name none.
 # namespace: default
 
-# Output format (human, json, sarif, junit, github) and failure threshold
+# Output format (human, short, json, sarif, junit, github) and failure threshold
 # (error, warning, info, never).
 # format: human
 # failOn: error

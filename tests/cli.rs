@@ -681,6 +681,11 @@ fn explain_unknown_rule_exits_2_with_suggestion() {
     );
     assert!(r.stderr.contains("sandbox-lint rules"), "{}", r.stderr);
 
+    // O for 0: the code it looks like, not SL1102 (one edit away too).
+    let r = run(&["explain", "SL1O02"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("did you mean `SL1002`"), "{}", r.stderr);
+
     let r = run(&["explain", "run-as-nonroot"]);
     assert_eq!(r.code, 2);
     assert!(
@@ -797,4 +802,180 @@ fn a_fifo_input_is_read_once_and_judged() {
         "snippet from the one read: {text}"
     );
     assert!(text.trim_end().ends_with("exit 1"), "{text}");
+}
+
+/// In a batch, a warning is labelled with the requests it was found in: the
+/// unpinned image of one request with that request, the "cannot verify"
+/// warnings both share with both (not with whichever came first).
+#[test]
+fn batch_warnings_name_the_requests_they_apply_to() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "a.yaml",
+        "image: python:3.12\ncommand: ['true']\n",
+    );
+    write(
+        dir.path(),
+        "b.yaml",
+        format!("image: {PINNED}\ncommand: ['true']\n"),
+    );
+    let r = run_in(
+        dir.path(),
+        &["dispatch", "batch", "--print-pod", "a.yaml", "b.yaml"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert!(
+        lines.contains(&"a.yaml: warning: SL1020 container \"runner\" image python:3.12 is not pinned by digest"),
+        "{}",
+        r.stderr
+    );
+    let shared: Vec<&&str> = lines.iter().filter(|l| l.contains("SL3001")).collect();
+    assert_eq!(shared.len(), 1, "{}", r.stderr);
+    assert!(
+        shared[0].starts_with("warning: SL3001 cannot verify")
+            && shared[0].ends_with(" (2 runs: a.yaml, b.yaml)"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("b.yaml: warning"), "{}", r.stderr);
+}
+
+/// The local gVisor backend has no NetworkPolicy, ServiceAccount or
+/// RuntimeClass to verify: instead of three "cannot verify" warnings it says
+/// what holds there; the Kubernetes backend keeps them.
+#[test]
+fn local_gvisor_runs_say_what_applies_instead_of_cluster_objects() {
+    let args = |backend| {
+        run(&[
+            "dispatch",
+            "run",
+            "--backend",
+            backend,
+            "--print-pod",
+            "--image",
+            PINNED,
+            "--",
+            "true",
+        ])
+    };
+    let local = args("gvisor");
+    assert_eq!(local.code, 0, "{}", local.stderr);
+    for code in ["SL3001", "SL3006", "SL3008"] {
+        assert!(
+            !local.stderr.contains(&format!("warning: {code}")),
+            "{}",
+            local.stderr
+        );
+    }
+    assert!(
+        local
+            .stderr
+            .contains("the sandbox has no network at all (runsc --network=none)"),
+        "{}",
+        local.stderr
+    );
+    let kube = args("kube");
+    assert_eq!(kube.code, 0, "{}", kube.stderr);
+    for code in ["SL3001", "SL3006", "SL3008"] {
+        assert!(
+            kube.stderr
+                .contains(&format!("warning: {code} cannot verify")),
+            "{}",
+            kube.stderr
+        );
+    }
+    assert!(!kube.stderr.contains("runsc"), "{}", kube.stderr);
+}
+
+/// Every option and argument of every subcommand says what it is for in
+/// `--help` (`dispatch run --image` and four others once had no text).
+#[test]
+fn every_option_of_every_subcommand_has_help_text() {
+    use clap::CommandFactory as _;
+    fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        for arg in cmd.get_arguments() {
+            let id = arg.get_id().as_str();
+            if matches!(id, "help" | "version") {
+                continue;
+            }
+            if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                missing.push(format!("{path} {id}"));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            let sub_path = format!("{path} {}", sub.get_name());
+            if sub.get_about().is_none() {
+                missing.push(format!("{sub_path} (no about)"));
+            }
+            walk(sub, &sub_path, missing);
+        }
+    }
+    let mut cmd = sandbox_lint::cli::Cli::command();
+    cmd.build();
+    let mut missing = Vec::new();
+    walk(&cmd, "sandbox-lint", &mut missing);
+    assert_eq!(missing, Vec::<String>::new());
+    // The walk sees the options it must: `dispatch run --image` among them.
+    let run = cmd
+        .find_subcommand("dispatch")
+        .and_then(|d| d.find_subcommand("run"))
+        .unwrap();
+    let image = run.get_arguments().find(|a| a.get_id() == "image").unwrap();
+    assert!(image.get_help().unwrap().to_string().contains("image"));
+}
+
+/// `check` that finds nothing to check says so: exit 2 when the paths named
+/// hold no manifest and no Dockerfile (an empty or wrong directory), exit 0
+/// with a note when the configuration excludes what was named (pre-commit
+/// passing an excluded file), and no note with `--quiet` then.
+#[test]
+fn nothing_to_check_is_said_and_exits_2_for_named_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run_in(dir.path(), &["check", "."]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains(
+            "error: nothing checked: . holds no Kubernetes manifest (*.yaml, *.yml, *.json) and no Dockerfile"
+        ),
+        "{}",
+        r.stderr
+    );
+    write(dir.path(), "notes/README.md", "# not a manifest\n");
+    let r = run_in(dir.path(), &["check", "-f", "json", "notes"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("nothing checked: notes holds"),
+        "{}",
+        r.stderr
+    );
+    json_of(&r);
+
+    write(
+        dir.path(),
+        ".sandbox-lint.yaml",
+        "exclude: [\"vendor/**\"]\n",
+    );
+    write(dir.path(), "vendor/pod.yaml", "apiVersion: v1\nkind: Pod\n");
+    let r = run_in(dir.path(), &["check", "vendor/pod.yaml"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("nothing checked: every file found is excluded by"),
+        "{}",
+        r.stderr
+    );
+    let r = run_in(dir.path(), &["check", "--quiet", "vendor/pod.yaml"]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+
+    // Something checkable is checked as before.
+    write(
+        dir.path(),
+        "k8s/pod.yaml",
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(COMPLIANT_POD)).unwrap(),
+    );
+    let r = run_in(dir.path(), &["check", "k8s"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("nothing checked"), "{}", r.stderr);
 }

@@ -1,5 +1,6 @@
 //! Where users run it: the pre-commit hook (with the real `pre-commit` from
-//! PyPI, building this checkout with `language: rust`) and the composite GitHub
+//! PyPI, running the `sandbox-lint` that `cargo install --locked` put on PATH,
+//! as the README says) and the composite GitHub
 //! action (its metadata shape, and its shell steps run here as the runner would).
 //! Both build sandbox-lint in release mode into one shared target directory
 //! (`target/integrations`), so the second build reuses the first. That build
@@ -276,12 +277,96 @@ fn dockerfile(user: &str) -> String {
     )
 }
 
-/// The README's hook snippet, pointed at this checkout: a non-compliant pod and
-/// a Dockerfile running as root are blocked with our messages (the Dockerfile's
-/// `.dockerignore` twin is not checked), compliant ones pass.
+/// The version of `name` that Cargo.lock pins (the only one in the lock).
+fn locked_version(name: &str) -> String {
+    let lock = std::fs::read_to_string(checkout().join("Cargo.lock")).unwrap();
+    let versions: Vec<&str> = lock
+        .split("[[package]]")
+        .filter(|p| p.contains(&format!("name = \"{name}\"\n")))
+        .map(|p| {
+            let v = p.split("version = \"").nth(1).unwrap();
+            &v[..v.find('"').unwrap()]
+        })
+        .collect();
+    assert_eq!(versions.len(), 1, "{name}: {versions:?}");
+    versions[0].to_string()
+}
+
+/// The versions of crate `name` whose sources were compiled into `binary`:
+/// panic locations name the registry source directory (`name-1.2.3/src/...`),
+/// and they are data, kept by `strip`.
+fn compiled_versions(binary: &Path, name: &str) -> BTreeSet<String> {
+    let bytes = std::fs::read(binary).unwrap();
+    let needle = format!("{name}-");
+    let mut found = BTreeSet::new();
+    let mut at = 0;
+    while let Some(i) = bytes[at..]
+        .windows(needle.len())
+        .position(|w| w == needle.as_bytes())
+    {
+        let start = at + i + needle.len();
+        let rest = &bytes[start..];
+        let len = rest
+            .iter()
+            .take_while(|b| b.is_ascii_digit() || **b == b'.')
+            .count();
+        if len > 0 && rest[len..].starts_with(b"/src/") {
+            found.insert(String::from_utf8_lossy(&rest[..len]).into_owned());
+        }
+        at = start;
+    }
+    found
+}
+
+/// What the README says to run before the hook: `cargo install --locked` (here
+/// into a root of the shared target directory, as the action does).
+fn install_locked() -> PathBuf {
+    let root = shared_target().join("pre-commit-root");
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args(["install", "--locked", "--quiet", "--root"])
+        .arg(&root)
+        .arg("--path")
+        .arg(checkout());
+    ok(&quick_release(&mut cmd).output().unwrap(), "cargo install");
+    root.join("bin")
+}
+
+/// The README's hook snippet, pointed at this checkout, with the binary the
+/// README's `cargo install --locked` builds on PATH: that binary was compiled
+/// from the dependency versions Cargo.lock pins (serde-saphyr, which an
+/// unlocked `cargo install` resolved to a newer release); a non-compliant pod
+/// and a Dockerfile running as root are blocked with our messages (the
+/// Dockerfile's `.dockerignore` twin is not checked), compliant ones pass, and
+/// the "cannot verify" warnings of the passing commit are shown.
 #[test]
 fn pre_commit_hook_blocks_non_compliant_manifests() {
     let pre_commit = pre_commit();
+    let bin = install_locked();
+    let saphyr = compiled_versions(&bin.join("sandbox-lint"), "serde-saphyr");
+    assert_eq!(
+        saphyr,
+        BTreeSet::from([locked_version("serde-saphyr")]),
+        "the installed binary is built from the locked serde-saphyr"
+    );
+    let path = std::env::join_paths(
+        std::iter::once(bin).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
+    let commit = |root: &Path, message: &str| {
+        let mut cmd = Command::new("git");
+        cmd.current_dir(root)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+            .args(["commit", "-q", "-m", message])
+            .env("PATH", &path)
+            .env("PRE_COMMIT_HOME", checkout().join("target/pre-commit-home"));
+        let out = cmd.output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out, text)
+    };
     let rev = String::from_utf8(git(&checkout(), &["rev-parse", "HEAD"]).stdout).unwrap();
     let repo = tempfile::tempdir().unwrap();
     let root = repo.path();
@@ -307,12 +392,7 @@ fn pre_commit_hook_blocks_non_compliant_manifests() {
     std::fs::write(root.join("image/Dockerfile"), dockerfile("USER root")).unwrap();
     std::fs::write(root.join("image/Dockerfile.dockerignore"), "*.pyc\n").unwrap();
     ok(&git(root, &["add", "."]), "git add");
-    let blocked = git(root, &["commit", "-q", "-m", "bad"]);
-    let output = format!(
-        "{}{}",
-        String::from_utf8_lossy(&blocked.stdout),
-        String::from_utf8_lossy(&blocked.stderr)
-    );
+    let (blocked, output) = commit(root, "bad");
     assert!(
         !blocked.status.success(),
         "the commit must be blocked: {output}"
@@ -338,6 +418,11 @@ fn pre_commit_hook_blocks_non_compliant_manifests() {
     )
     .unwrap();
     ok(&git(root, &["add", "."]), "git add");
-    let passed = git(root, &["commit", "-q", "-m", "good"]);
+    let (passed, output) = commit(root, "good");
     ok(&passed, "the compliant commit");
+    assert!(
+        output.contains("runner.yaml:8:3: SL3001 cannot verify that a NetworkPolicy isolates")
+            && output.contains("[warning, runner-network-isolated]"),
+        "the warnings of a passing commit are shown (verbose: true): {output}"
+    );
 }

@@ -174,6 +174,8 @@ fn find_config(args: &CheckArgs) -> miette::Result<Option<Config>> {
 }
 
 pub fn run(mut args: CheckArgs) -> miette::Result<ExitCode> {
+    // Paths named on the command line (not an `include` list).
+    let explicit = !args.paths.is_empty() || !args.dockerfile.is_empty();
     let config = find_config(&args)?;
     if let Some(c) = &config {
         if args.paths.is_empty() {
@@ -300,6 +302,9 @@ pub fn run(mut args: CheckArgs) -> miette::Result<ExitCode> {
     if result.input_errors() {
         return Ok(ExitCode::from(EXIT_ERROR));
     }
+    if result.files.is_empty() {
+        return Ok(nothing_checked(&args, explicit, opts.config.as_deref()));
+    }
     let failing = fail_on
         .threshold()
         .is_some_and(|t| result.findings().any(|f| f.is_active() && f.severity >= t));
@@ -308,6 +313,55 @@ pub fn run(mut args: CheckArgs) -> miette::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// A run that found no file to check says so on stderr. Exit 2 when the paths
+/// named on the command line hold no manifest and no Dockerfile (a typo, the
+/// wrong directory); 0 when that is expected: nothing changed since
+/// `--changed-since`, every file found is excluded by the configuration (as
+/// when pre-commit passes an excluded file), or an `include` list is empty.
+fn nothing_checked(args: &CheckArgs, explicit: bool, config: Option<&Config>) -> ExitCode {
+    let paths = args
+        .paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let found = crate::input::discover(&args.paths).0.len();
+    let (message, code) = if let Some(reference) = &args.changed_since {
+        (
+            format!("nothing checked: no file changed since {reference}"),
+            ExitCode::SUCCESS,
+        )
+    } else if let (true, Some(c)) = (found > 0, config) {
+        (
+            format!(
+                "nothing checked: every file found is excluded by {}",
+                c.path.display()
+            ),
+            ExitCode::SUCCESS,
+        )
+    } else if explicit {
+        (
+            format!(
+                "nothing checked: {paths} holds no Kubernetes manifest (*.yaml, *.yml, *.json) and no Dockerfile"
+            ),
+            ExitCode::from(EXIT_ERROR),
+        )
+    } else {
+        (
+            format!(
+                "nothing checked: the include paths of the configuration ({paths}) hold no Kubernetes manifest and no Dockerfile"
+            ),
+            ExitCode::SUCCESS,
+        )
+    };
+    if code != ExitCode::SUCCESS {
+        eprintln!("error: {message}");
+    } else if !args.quiet {
+        eprintln!("{message}");
+    }
+    code
 }
 
 /// Runs `work`, and when it takes longer than a second, shows `checked N/M files`

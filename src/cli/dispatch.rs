@@ -33,6 +33,7 @@ pub struct Common {
     /// Policy whose parameters give the defaults and bounds (default: built-in).
     #[arg(short, long = "policy", value_name = "POLICY")]
     pub policies: Vec<String>,
+    /// Where the pod runs.
     #[arg(long, value_enum, default_value = "kube")]
     pub backend: Backend,
     /// Leave the pod and its ConfigMap in place afterwards.
@@ -56,18 +57,23 @@ pub struct RunArgs {
     pub request: Option<PathBuf>,
     #[command(flatten)]
     pub common: Common,
-    #[arg(long)]
+    /// Container image, pinned by tag or digest (`latest` is refused).
+    #[arg(long, value_name = "IMAGE")]
     pub image: Option<String>,
     /// Directory whose files are placed read-only at /work.
     #[arg(long, value_name = "DIR")]
     pub workspace: Option<PathBuf>,
-    #[arg(long)]
+    /// Namespace of the pod (default: workflows).
+    #[arg(long, value_name = "NAME")]
     pub namespace: Option<String>,
-    #[arg(long)]
+    /// CPU, request = limit, e.g. 500m (default and maximum: the policy's).
+    #[arg(long, value_name = "QUANTITY")]
     pub cpu: Option<String>,
-    #[arg(long)]
+    /// Memory, request = limit, e.g. 512Mi (default and maximum: the policy's).
+    #[arg(long, value_name = "QUANTITY")]
     pub memory: Option<String>,
-    #[arg(long)]
+    /// Ephemeral storage, e.g. 1Gi (default and maximum: the policy's).
+    #[arg(long, value_name = "QUANTITY")]
     pub ephemeral_storage: Option<String>,
     /// Seconds the run may take.
     #[arg(long, value_name = "SECS")]
@@ -160,13 +166,30 @@ fn run_one(args: RunArgs) -> miette::Result<ExitCode> {
 /// How a launched run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ended {
-    /// The workload's exit code (124 when it has none: killed at the deadline).
+    /// The workload's exit code, or [`DEADLINE_EXIT`] when it was stopped at
+    /// its deadline ([`Ended::of`]).
     Exit(i32),
     /// Stopped by Ctrl-C; cleaned up.
     Interrupted,
 }
 
+/// The exit code of a run stopped at its deadline, whatever the backend and
+/// whatever the workload's own status (the kubelet or runsc kill it, 137, or it
+/// never reports one): 124, as `timeout(1)` exits.
+const DEADLINE_EXIT: i32 = 124;
+
 impl Ended {
+    /// How a run that was not interrupted ended: [`DEADLINE_EXIT`] when it
+    /// was stopped at its deadline, else the workload's exit code (1 when it
+    /// has none).
+    fn of(deadline_exceeded: bool, exit_code: Option<i32>) -> Ended {
+        Ended::Exit(if deadline_exceeded {
+            DEADLINE_EXIT
+        } else {
+            exit_code.unwrap_or(1)
+        })
+    }
+
     /// The process exit code: the workload's, or 130 (128 + SIGINT, as shells
     /// report an interrupted command).
     fn exit_code(self) -> ExitCode {
@@ -205,14 +228,27 @@ fn on_ctrl_c(
 }
 
 /// What every run of one command shares: the policy, the bounds it sets,
-/// the options, the Ctrl-C token and the warnings already printed.
+/// the options, the Ctrl-C token and, in a batch, each warning with the
+/// requests it was found in.
 struct Launcher {
     linter: crate::linter::Linter,
     bounds: Bounds,
     common: Common,
     cancel: CancellationToken,
-    seen: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    seen: std::sync::Mutex<BTreeMap<String, Vec<String>>>,
 }
+
+/// The "cannot verify" findings about the cluster objects around the pod: its
+/// NetworkPolicy (SL3001), ServiceAccount (SL3006) and RuntimeClass (SL3008).
+/// None of them exists for the local gVisor backend.
+fn not_for_local(f: &crate::finding::Finding) -> bool {
+    matches!(f.code, "SL3001" | "SL3006" | "SL3008") && f.message.starts_with("cannot verify")
+}
+
+/// What the local gVisor backend guarantees instead of those objects.
+const LOCAL_INSTEAD: &str = "note: no NetworkPolicy, ServiceAccount or RuntimeClass applies to the \
+local gVisor backend (SL3001, SL3006, SL3008 are not checked): the sandbox has no network at all \
+(runsc --network=none), no Kubernetes API and no ServiceAccount token, and runs in runsc itself";
 
 impl Launcher {
     fn new(common: Common) -> miette::Result<Launcher> {
@@ -236,17 +272,28 @@ impl Launcher {
             .map_err(|e| miette::miette!("{e}"))?;
         let warnings = dispatch::verify(&self.linter, &pod).map_err(|e| miette::miette!("{e}"))?;
         let prefix = label.as_ref().map(|l| format!("{l}: ")).unwrap_or_default();
-        for f in &warnings {
-            let line = format!("warning: {} {}", f.code, f.message);
-            // In a batch, a warning every run shares (e.g. "cannot verify" for
-            // want of cluster objects) is printed once, with the first request.
-            if self
-                .seen
-                .lock()
-                .map(|mut s| s.insert(line.clone()))
-                .unwrap_or(true)
-            {
-                eprintln!("{prefix}{line}");
+        let local = self.common.backend == Backend::Gvisor;
+        let mut lines: Vec<String> = Vec::new();
+        if local && warnings.iter().any(not_for_local) {
+            lines.push(LOCAL_INSTEAD.to_string());
+        }
+        lines.extend(
+            warnings
+                .iter()
+                .filter(|f| !(local && not_for_local(f)))
+                .map(|f| format!("warning: {} {}", f.code, f.message)),
+        );
+        match &label {
+            // One run: its warnings, now.
+            None => lines.iter().for_each(|l| eprintln!("{l}")),
+            // A batch: each warning once, with every request it applies to,
+            // when the batch ends ([`Launcher::print_warnings`]).
+            Some(l) => {
+                if let Ok(mut seen) = self.seen.lock() {
+                    for line in lines {
+                        seen.entry(line).or_default().push(l.clone());
+                    }
+                }
             }
         }
         if self.common.print_pod {
@@ -293,7 +340,7 @@ impl Launcher {
                 Ok(if outcome.reason == kube_backend::INTERRUPTED {
                     Ended::Interrupted
                 } else {
-                    Ended::Exit(outcome.exit_code.unwrap_or(124))
+                    Ended::of(outcome.reason == "DeadlineExceeded", outcome.exit_code)
                 })
             }
         }
@@ -362,12 +409,60 @@ impl Launcher {
             Ok(if r.reason == gvisor::Reason::Interrupted {
                 Ended::Interrupted
             } else {
-                Ended::Exit(r.exit_code.unwrap_or(124))
+                Ended::of(r.reason == gvisor::Reason::DeadlineExceeded, r.exit_code)
             })
         })();
         let _ = std::fs::remove_dir_all(&work);
         result
     }
+}
+
+impl Launcher {
+    /// A batch's warnings, each once: `warning: ...` labelled with the one
+    /// request it was found in, or followed by how many runs share it and
+    /// which (in the order given, at most three named).
+    fn print_warnings(&self, order: &[String]) {
+        let Ok(seen) = self.seen.lock() else { return };
+        let position = |l: &String| order.iter().position(|o| o == l).unwrap_or(usize::MAX);
+        let mut entries: Vec<(&String, Vec<&String>)> = seen
+            .iter()
+            .map(|(line, labels)| {
+                let mut labels: Vec<&String> = labels.iter().collect();
+                labels.sort_by_key(|l| position(l));
+                (line, labels)
+            })
+            .collect();
+        entries.sort_by_key(|(_, labels)| labels.first().map(|l| position(l)));
+        for (line, labels) in entries {
+            eprintln!("{}", shared_line(line, &labels));
+        }
+    }
+}
+
+/// `line` for the requests `labels`: prefixed with the request when one, else
+/// followed by how many runs share it.
+fn shared_line(line: &str, labels: &[&String]) -> String {
+    match labels {
+        [one] => format!("{one}: {line}"),
+        _ => {
+            let named: Vec<&str> = labels.iter().take(3).map(|l| l.as_str()).collect();
+            let more = labels.len() - named.len();
+            let tail = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            format!("{line} ({} runs: {}{tail})", labels.len(), named.join(", "))
+        }
+    }
+}
+
+/// The labels of a batch's requests, in the order given.
+fn args_order(results: &[(PathBuf, Result<Ended, String>)]) -> Vec<String> {
+    results
+        .iter()
+        .map(|(p, _)| p.display().to_string())
+        .collect()
 }
 
 fn runtime() -> miette::Result<tokio::runtime::Runtime> {
@@ -415,6 +510,7 @@ fn batch(args: BatchArgs) -> miette::Result<ExitCode> {
         }
         Ok::<_, miette::Report>(out)
     })?;
+    launcher.print_warnings(&args_order(&results));
     let (mut ok, mut failed, mut interrupted, mut not_run) = (0, 0, 0, 0);
     for (path, r) in &results {
         match r {
@@ -441,4 +537,37 @@ fn batch(args: BatchArgs) -> miette::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One convention for a run stopped at its deadline, whichever backend:
+    /// 124, even when the backend saw the kill (137) or no status at all.
+    #[test]
+    fn a_deadline_exits_124_whatever_the_backend_reports() {
+        assert_eq!(Ended::of(true, Some(137)), Ended::Exit(124));
+        assert_eq!(Ended::of(true, None), Ended::Exit(124));
+        assert_eq!(Ended::of(false, Some(137)), Ended::Exit(137));
+        assert_eq!(Ended::of(false, Some(3)), Ended::Exit(3));
+        assert_eq!(Ended::of(false, None), Ended::Exit(1));
+    }
+
+    #[test]
+    fn a_shared_warning_names_every_run_it_applies_to() {
+        let labels: Vec<String> = ["a.yaml", "b.yaml", "c.yaml", "d.yaml", "e.yaml"]
+            .map(String::from)
+            .to_vec();
+        let refs: Vec<&String> = labels.iter().collect();
+        assert_eq!(shared_line("warning: W", &refs[..1]), "a.yaml: warning: W");
+        assert_eq!(
+            shared_line("warning: W", &refs[..2]),
+            "warning: W (2 runs: a.yaml, b.yaml)"
+        );
+        assert_eq!(
+            shared_line("warning: W", &refs),
+            "warning: W (5 runs: a.yaml, b.yaml, c.yaml and 2 more)"
+        );
+    }
 }

@@ -282,7 +282,9 @@ fn is_finished(pod: Option<&Pod>) -> bool {
     }
 }
 
-/// Exit code and reason of the first container, or the pod's own reason.
+/// Exit code and reason of the first container, or the pod's own reason. A
+/// pod stopped at its activeDeadlineSeconds says `DeadlineExceeded` whatever
+/// its container says (the kubelet's kill ends it with 137, reason `Error`).
 pub fn outcome_of(pod: Option<&Pod>, name: &str, namespace: &str) -> RunOutcome {
     let status = pod.and_then(|p| p.status.as_ref());
     let terminated = status
@@ -293,8 +295,10 @@ pub fn outcome_of(pod: Option<&Pod>, name: &str, namespace: &str) -> RunOutcome 
     let pod_reason = status.and_then(|s| s.reason.clone());
     RunOutcome {
         exit_code: terminated.map(|t| t.exit_code),
-        reason: terminated
-            .and_then(|t| t.reason.clone())
+        reason: pod_reason
+            .clone()
+            .filter(|r| r == "DeadlineExceeded")
+            .or_else(|| terminated.and_then(|t| t.reason.clone()))
             .or(pod_reason)
             .unwrap_or_else(|| "Unknown".into()),
         pod: name.to_string(),
@@ -448,6 +452,17 @@ mod tests {
         .unwrap();
         let o = outcome_of(Some(&pod), "p", "ns");
         assert_eq!((o.exit_code, o.reason.as_str()), (None, "DeadlineExceeded"));
+        let killed: Pod = serde_json::from_value(json!({"status": {
+            "phase": "Failed", "reason": "DeadlineExceeded",
+            "containerStatuses": [{"name": "runner", "image": "i", "imageID": "", "ready": false,
+                "restartCount": 0, "state": {"terminated": {"exitCode": 137, "reason": "Error"}}}]
+        }}))
+        .unwrap();
+        let o = outcome_of(Some(&killed), "p", "ns");
+        assert_eq!(
+            (o.exit_code, o.reason.as_str()),
+            (Some(137), "DeadlineExceeded")
+        );
         let o = outcome_of(None, "p", "ns");
         assert_eq!((o.exit_code, o.reason.as_str()), (None, "Unknown"));
         assert!(is_finished(None) && is_finished(Some(&pod)));

@@ -109,8 +109,13 @@ pub fn find(code_or_name: &str) -> Option<&'static RuleDef> {
         .find(|r| r.meta.code.eq_ignore_ascii_case(code_or_name) || r.meta.name == code_or_name)
 }
 
-/// The closest code or name to an unknown one, for "did you mean".
+/// The closest code or name to an unknown one, for "did you mean". A code
+/// typed with a letter for a digit (`SL1O02`: O for 0; I or l for 1) is that
+/// code, not whichever code is one edit away.
 pub fn suggest(code_or_name: &str) -> Option<&'static str> {
+    if let Some(code) = code_with_digits(code_or_name).and_then(|c| find(&c)) {
+        return Some(code.meta.code);
+    }
     let names: Vec<&'static str> = ALL
         .iter()
         .flat_map(|r| [r.meta.code, r.meta.name])
@@ -118,10 +123,45 @@ pub fn suggest(code_or_name: &str) -> Option<&'static str> {
     crate::yaml::de::suggest(code_or_name, &names)
 }
 
+/// `SL` and four characters, with the letters that look like digits read as
+/// those digits (O, o: 0; I, i, l, L: 1); None for anything else.
+fn code_with_digits(s: &str) -> Option<String> {
+    let tail = s.get(..2)?.eq_ignore_ascii_case("SL").then(|| &s[2..])?;
+    let digits: String = tail
+        .chars()
+        .map(|c| match c {
+            'O' | 'o' => '0',
+            'I' | 'i' | 'l' | 'L' => '1',
+            c => c,
+        })
+        .collect();
+    (digits.len() == 4 && digits.bytes().all(|b| b.is_ascii_digit())).then(|| format!("SL{digits}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::rule::Category;
+
+    /// Letters typed for digits suggest the code they look like, not the
+    /// nearest by edit distance (SL1O02 is one edit from SL1002 and SL1102).
+    #[test]
+    fn letters_for_digits_suggest_the_code_they_look_like() {
+        for (typed, meant) in [
+            ("SL1O02", "SL1002"),
+            ("sl1o02", "SL1002"),
+            ("SLl002", "SL1002"),
+            ("SLI002", "SL1002"),
+            ("SL1OO1", "SL1001"),
+            ("SL3OO8", "SL3008"),
+        ] {
+            assert!(find(meant).is_some(), "{meant}");
+            assert_eq!(suggest(typed), Some(meant), "{typed}");
+        }
+        assert_eq!(code_with_digits("SL10O2x"), None);
+        assert_eq!(code_with_digits("XL1002"), None);
+        assert_eq!(code_with_digits("SL"), None);
+    }
     use std::collections::HashSet;
 
     #[test]
