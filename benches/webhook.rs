@@ -30,7 +30,12 @@
 //!     least 99% of the scheduled reviews were answered within the window
 //!     (plus 0.5 s) and p99 stayed under 50 ms; errors counted;
 //! (d) in-process, one thread: `webhook::review::review` alone over the same
-//!     bodies, per kind: what judging costs without TLS, HTTP and logging.
+//!     bodies, per kind: what judging costs without TLS, HTTP and logging;
+//!     then the same with a cluster context (as `--cluster-context` builds it
+//!     from its watches) of one namespace with 250 NetworkPolicies and 1,000
+//!     runner pods: a runner Pod review and a NetworkPolicy review, which the
+//!     cross-resource rules judge against it (target: under 1 ms each; the
+//!     context's indexes are built once, not per review).
 //!
 //! The server's CPU time per phase comes from /proc/PID/stat, its peak RSS
 //! from VmHWM in /proc/PID/status; at the end its `/metrics` must count
@@ -108,6 +113,14 @@ fn main() -> ExitCode {
     if !args.bench {
         return smoke();
     }
+    if args.context_only {
+        let ok = print_context_rows(Duration::from_millis(400));
+        return if ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -118,6 +131,7 @@ fn main() -> ExitCode {
 const USAGE: &str = "\
 usage: cargo bench --bench webhook -- [OPTIONS]
   --quick             shorten every phase (env SANDBOX_LINT_BENCH_QUICK=1)
+  --context-only      only the in-process reviews with a cluster context of 250 policies
   --connections LIST  closed-loop connection counts, comma-separated (default 4,8,16)
   --rate N            open-loop rate of phase (b), reviews/s (default 2000)
   --latency-secs S    length of phase (b) (default 20; quick 5)
@@ -129,6 +143,8 @@ struct Args {
     bench: bool,
     help: bool,
     quick: bool,
+    /// Only the in-process rows with a cluster context.
+    context_only: bool,
     connections: Vec<usize>,
     rate: f64,
     latency_secs: f64,
@@ -144,6 +160,7 @@ impl Args {
             bench: false,
             help: false,
             quick,
+            context_only: false,
             connections: vec![4, 8, 16],
             rate: 2000.0,
             latency_secs: 0.0,
@@ -172,6 +189,7 @@ impl Args {
                 "--bench" => a.bench = true,
                 "-h" | "--help" => a.help = true,
                 "--quick" => a.quick = true,
+                "--context-only" => a.context_only = true,
                 "--connections" => {
                     let v = value("--connections")?;
                     a.connections = v
@@ -386,6 +404,11 @@ fn smoke() -> ExitCode {
             eprintln!("{e}");
             return ExitCode::FAILURE;
         }
+    }
+    for (name, _, findings) in in_process_with_context(Duration::ZERO) {
+        println!(
+            "bench webhook: {name} review with a cluster context: {findings} network findings"
+        );
     }
     println!(
         "bench webhook: smoke test passed ({} kinds of review; run `cargo bench --bench webhook` to measure)",
@@ -940,6 +963,157 @@ fn in_process(mix: &Mix, budget: Duration) -> Vec<(Duration, Duration)> {
         .collect()
 }
 
+/// Policies and runner pods of the cluster context of [`with_context`].
+const CONTEXT_POLICIES: usize = 250;
+const CONTEXT_RUNNERS: usize = 1000;
+
+/// One of the context's NetworkPolicies of namespace `wf-0`, by shape.
+fn context_policy(i: usize) -> String {
+    let t = i % 4;
+    let spec = match i % 5 {
+        0 => "  podSelector: {}\n  policyTypes: [Ingress, Egress]\n".to_string(),
+        1 => "  podSelector: {matchLabels: {app: workflow-runner}}\n  policyTypes: [Egress]\n  egress:\n  - to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}, podSelector: {matchLabels: {k8s-app: kube-dns}}}]\n    ports: [{protocol: UDP, port: 53}]\n  - to: [{ipBlock: {cidr: 0.0.0.0/0, except: [10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 169.254.0.0/16, 100.64.0.0/10]}}]\n    ports: [{port: 443}]\n".to_string(),
+        2 => format!("  podSelector: {{matchLabels: {{app: workflow-runner, tier: t{t}}}}}\n  policyTypes: [Egress]\n  egress:\n  - to: [{{podSelector: {{matchLabels: {{app: workflow-runner}}}}}}]\n    ports: [{{port: metrics}}]\n"),
+        3 => format!("  podSelector: {{matchExpressions: [{{key: tier, operator: In, values: [t{t}]}}]}}\n  policyTypes: [Ingress, Egress]\n  egress:\n  - to: [{{namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: plue-system}}}}, podSelector: {{matchLabels: {{app: plue-api}}}}}}]\n    ports: [{{port: 4000}}]\n"),
+        _ => format!("  podSelector: {{matchLabels: {{app: web-{t}}}}}\n  policyTypes: [Ingress]\n  ingress:\n  - from: [{{podSelector: {{matchLabels: {{app: workflow-runner}}}}}}]\n"),
+    };
+    format!(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: p{i}, namespace: wf-0}}\nspec:\n{spec}"
+    )
+}
+
+/// A runner Pod of namespace `wf-0` with a unique `run-id`.
+fn context_runner(i: usize) -> Value {
+    let mut container = serde_json::json!({
+        "name": "runner",
+        "image": "ghcr.io/example/runner@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    });
+    if i % 2 == 1 {
+        container["ports"] = serde_json::json!([{"name": "metrics", "containerPort": 9090}]);
+    }
+    serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": format!("runner-{i}"),
+            "namespace": "wf-0",
+            "labels": {"app": "workflow-runner", "tier": format!("t{}", i % 4), "run-id": format!("r{i}")},
+        },
+        "spec": {"runtimeClassName": "gvisor", "containers": [container]},
+    })
+}
+
+/// A linter whose cluster context holds [`CONTEXT_POLICIES`] policies and
+/// [`CONTEXT_RUNNERS`] runner pods of one namespace (plus kube-dns and the
+/// callback API), as a synced live index; and the bodies of a runner Pod
+/// review and a NetworkPolicy review.
+fn with_context() -> (Linter, Vec<(&'static str, Vec<u8>)>) {
+    use sandbox_lint::cluster::Cluster;
+    use sandbox_lint::finding::Location;
+    use sandbox_lint::source::LineCol;
+    let mut texts: Vec<String> = (0..CONTEXT_POLICIES).map(context_policy).collect();
+    for i in 0..CONTEXT_RUNNERS {
+        texts.push(serde_json::to_string(&context_runner(i)).unwrap());
+    }
+    texts.push("{apiVersion: v1, kind: Pod, metadata: {name: dns, namespace: kube-system, labels: {k8s-app: kube-dns}}, spec: {containers: [{name: c, image: dns}]}}".into());
+    texts.push("{apiVersion: v1, kind: Pod, metadata: {name: api, namespace: plue-system, labels: {app: plue-api}}, spec: {containers: [{name: c, image: api, ports: [{name: http, containerPort: 4000}]}]}}".into());
+    let limits = sandbox_lint::yaml::Limits::default();
+    let mut cluster = Cluster::default();
+    for text in &texts {
+        let loaded = sandbox_lint::load::load_text(text, &limits);
+        assert!(loaded.diagnostics.is_empty(), "context object: {text}");
+        for doc in &loaded.docs {
+            for r in &doc.resources {
+                let file: Arc<str> = Arc::from(format!("cluster: {}", r.object_ref()));
+                let locate = |_: &sandbox_lint::pointer::Pointer| Location {
+                    file: file.clone(),
+                    start: 0,
+                    end: 0,
+                    start_lc: LineCol { line: 1, column: 1 },
+                    end_lc: LineCol { line: 1, column: 1 },
+                };
+                cluster.add(r, "default", true, &locate);
+            }
+        }
+    }
+    assert_eq!(cluster.policies.len(), CONTEXT_POLICIES);
+    cluster.live = true;
+    let linter = Linter::with_default_policy();
+    linter.set_cluster(cluster);
+    let mut pod = context_runner(CONTEXT_RUNNERS + 7);
+    pod["metadata"]["name"] = Value::from("runner-under-review");
+    let policy: Value = {
+        let loaded = sandbox_lint::load::load_text(&context_policy(CONTEXT_POLICIES + 1), &limits);
+        loaded.docs[0].root.to_json()
+    };
+    let bodies = [("runner Pod", pod), ("NetworkPolicy", policy)]
+        .into_iter()
+        .map(|(name, object)| {
+            (
+                name,
+                serde_json::to_vec(&admission::create_review(UID_TEMPLATE, &object)).unwrap(),
+            )
+        })
+        .collect();
+    (linter, bodies)
+}
+
+/// Judging with a cluster context must cost microseconds: under this.
+const TARGET_CONTEXT_REVIEW: Duration = Duration::from_millis(1);
+
+/// Prints the rows with a cluster context; whether each is under
+/// [`TARGET_CONTEXT_REVIEW`].
+fn print_context_rows(budget: Duration) -> bool {
+    let start = Instant::now();
+    let rows = in_process_with_context(budget);
+    println!(
+        "  with a cluster context of {CONTEXT_POLICIES} NetworkPolicies and {CONTEXT_RUNNERS} runner pods in the namespace (built in {:.0} ms with the measurements):",
+        start.elapsed().as_secs_f64() * 1e3
+    );
+    let mut ok = true;
+    for (name, per, findings) in rows {
+        let pass = per < TARGET_CONTEXT_REVIEW;
+        ok &= pass;
+        println!(
+            "  {:<18} {:>8} findings {:>12.1} µs/review {:>10.0} reviews/s  [{}] < {} µs",
+            name,
+            findings,
+            micros(per),
+            1.0 / per.as_secs_f64(),
+            if pass { "PASS" } else { "FAIL" },
+            TARGET_CONTEXT_REVIEW.as_micros()
+        );
+    }
+    ok
+}
+
+/// Per review with the cluster context: (name, µs per review, findings).
+fn in_process_with_context(budget: Duration) -> Vec<(&'static str, Duration, usize)> {
+    let (linter, bodies) = with_context();
+    bodies
+        .iter()
+        .map(|(name, body)| {
+            let outcome = review::review(&linter, body);
+            assert_eq!(
+                outcome.status,
+                200,
+                "{name}: {}",
+                String::from_utf8_lossy(&outcome.body)
+            );
+            let findings = outcome.message.matches("SL300").count();
+            assert!(
+                findings > 0,
+                "{name}: no network finding: {}",
+                outcome.message
+            );
+            let per = time_per_call(budget, || {
+                black_box(review::review(&linter, black_box(body)));
+            });
+            (*name, per, findings)
+        })
+        .collect()
+}
+
 // ---------------------------------------------------------------------------
 // The run.
 
@@ -1131,6 +1305,7 @@ async fn bench(args: &Args) -> ExitCode {
         micros(mix_parse),
         100.0 * mix_parse.as_secs_f64() / mix_review.as_secs_f64()
     );
+    let context_ok = print_context_rows(Duration::from_millis(if args.quick { 100 } else { 400 }));
 
     // Summary.
     println!(
@@ -1253,6 +1428,13 @@ async fn bench(args: &Args) -> ExitCode {
                 }
             ),
             all_errors == 0 && server_alive && counted_ok,
+        ),
+        (
+            format!(
+                "in-process review with a cluster context of {CONTEXT_POLICIES} policies < {} µs (rows of (d))",
+                TARGET_CONTEXT_REVIEW.as_micros()
+            ),
+            context_ok,
         ),
     ];
     println!(

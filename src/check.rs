@@ -613,7 +613,14 @@ fn finish_pending(linter: &Linter, p: Box<Pending>, opts: &Options) -> FileResul
         mut result,
     } = *p;
     let mut findings = std::mem::take(&mut result.findings);
-    findings.extend(lint_docs(linter, &source, &docs, |_| true));
+    // The cross-resource work is here (every policy against the run's
+    // runners): documents are judged on the worker threads, so that a file
+    // holding most of the run's policies does not keep one thread busy.
+    let judged: Vec<Vec<Finding>> = docs
+        .par_iter()
+        .map(|doc| lint_docs(linter, &source, std::slice::from_ref(doc), |_| true))
+        .collect();
+    findings.extend(judged.into_iter().flatten());
     result.findings = finish(linter, &source, findings);
     result.source = opts.keep_sources.then_some(source);
     result

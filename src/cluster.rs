@@ -124,6 +124,35 @@ pub struct Cluster {
     pub live: bool,
     /// Named ports of the pods a destination selects, computed once.
     ports_memo: PortsMemo,
+    /// Policies and pods by namespace, computed once.
+    by_namespace: Derived<NamespaceIndex>,
+    /// The runner classes of each network model, computed once per model.
+    analyses: Derived<std::sync::RwLock<Vec<Arc<crate::runner_classes::Analysis>>>>,
+}
+
+/// A value derived from the index on first use; empty again when cloned or
+/// merged into (the index is not changed once it is being looked up).
+#[derive(Default)]
+struct Derived<T>(std::sync::OnceLock<T>);
+
+impl<T> Clone for Derived<T> {
+    fn clone(&self) -> Self {
+        Self(std::sync::OnceLock::new())
+    }
+}
+
+impl<T> std::fmt::Debug for Derived<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Derived")
+    }
+}
+
+/// Positions in [`Cluster::policies`] and [`Cluster::pods`], by namespace,
+/// in index order.
+#[derive(Debug, Default)]
+struct NamespaceIndex {
+    policies: std::collections::HashMap<String, Vec<usize>>,
+    pods: std::collections::HashMap<String, Vec<usize>>,
 }
 
 /// A cache of per-destination lookups; empty again when cloned or merged into.
@@ -321,6 +350,8 @@ impl Cluster {
     /// Adds everything `other` knows.
     pub fn merge(&mut self, other: Cluster) {
         self.ports_memo = PortsMemo::default();
+        self.by_namespace = Derived::default();
+        self.analyses = Derived::default();
         self.namespaces.extend(other.namespaces);
         self.policies.extend(other.policies);
         self.policy_namespaces.extend(other.policy_namespaces);
@@ -350,9 +381,74 @@ impl Cluster {
         labels: &'a Labels,
         direction: Direction,
     ) -> impl Iterator<Item = &'a PolicyFacts> + 'a {
-        self.policies
-            .iter()
+        self.policies_in(namespace)
             .filter(move |p| p.policy.affects(direction) && p.policy.selects(namespace, labels))
+    }
+
+    fn namespace_index(&self) -> &NamespaceIndex {
+        self.by_namespace.0.get_or_init(|| {
+            let mut index = NamespaceIndex::default();
+            for (i, p) in self.policies.iter().enumerate() {
+                index
+                    .policies
+                    .entry(p.policy.namespace.clone())
+                    .or_default()
+                    .push(i);
+            }
+            for (i, p) in self.pods.iter().enumerate() {
+                index.pods.entry(p.namespace.clone()).or_default().push(i);
+            }
+            index
+        })
+    }
+
+    /// The valid policies of `namespace`, in index order.
+    pub fn policies_in<'a>(
+        &'a self,
+        namespace: &str,
+    ) -> impl Iterator<Item = &'a PolicyFacts> + use<'a> {
+        let at: &'a [usize] = self
+            .namespace_index()
+            .policies
+            .get(namespace)
+            .map_or(&[], Vec::as_slice);
+        at.iter().filter_map(|&i| self.policies.get(i))
+    }
+
+    /// The pods of `namespace` with their positions in [`Cluster::pods`], in
+    /// index order.
+    pub fn pods_in<'a>(
+        &'a self,
+        namespace: &str,
+    ) -> impl Iterator<Item = (usize, &'a PodFacts)> + use<'a> {
+        let at: &'a [usize] = self
+            .namespace_index()
+            .pods
+            .get(namespace)
+            .map_or(&[], Vec::as_slice);
+        at.iter().filter_map(|&i| self.pods.get(i).map(|p| (i, p)))
+    }
+
+    /// The runner classes of `model`'s runners (see [`crate::runner_classes`]),
+    /// built on first use and kept with the index.
+    pub fn analysis(
+        &self,
+        model: &Arc<crate::network::Model>,
+    ) -> Arc<crate::runner_classes::Analysis> {
+        let memo = self.analyses.0.get_or_init(Default::default);
+        if let Ok(list) = memo.read()
+            && let Some(hit) = list.iter().find(|a| a.is_for(model))
+        {
+            return hit.clone();
+        }
+        let built = Arc::new(crate::runner_classes::Analysis::build(model, self));
+        if let Ok(mut list) = memo.write() {
+            if let Some(hit) = list.iter().find(|a| a.is_for(model)) {
+                return hit.clone();
+            }
+            list.push(built.clone());
+        }
+        built
     }
 }
 

@@ -22,6 +22,7 @@ pub mod report;
 pub mod resource;
 pub mod rule;
 pub mod rules;
+pub mod runner_classes;
 pub mod source;
 pub mod suppress;
 pub mod webhook;

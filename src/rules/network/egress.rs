@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{NetworkParams, runner_related, subjects};
-use crate::cluster::PodFacts;
+use super::{NetworkParams, first_pods, runner_related, subject_classes};
+use crate::cluster::{Cluster, PodFacts};
 use crate::netpol::{CompiledPolicy, Direction};
 use crate::network;
 use crate::resource::{Object, Resource};
@@ -35,7 +35,66 @@ crate::declare_rule! {
 }
 
 /// A path beyond the allow-list: rule index, peer index, message.
-type PathKey = (usize, Option<usize>, String);
+pub(crate) type PathKey = (usize, Option<usize>, String);
+
+/// Shown with a finding: at most this many runner pods.
+const SHOWN: usize = 3;
+
+/// The paths of `policy` beyond the allow-list, in path order, each with the
+/// first runner pods (in index order) it opens to. Each class of runners is
+/// judged once and its messages formatted once; the same path for several
+/// classes is one finding.
+pub(crate) fn paths<'c>(
+    model: &std::sync::Arc<network::Model>,
+    cluster: &'c Cluster,
+    policy: &CompiledPolicy,
+) -> Vec<(PathKey, Vec<&'c PodFacts>)> {
+    let mut found: BTreeMap<PathKey, Vec<(usize, &'c PodFacts)>> = BTreeMap::new();
+    for class in subject_classes(model, cluster, policy) {
+        for v in network::violations(model, cluster, &class.runner(), policy) {
+            found
+                .entry((v.rule, v.peer, message(policy, &v)))
+                .or_default()
+                .extend(class.pods.iter().take(SHOWN).copied());
+        }
+    }
+    found
+        .into_iter()
+        .map(|(key, pods)| (key, first_pods(pods, SHOWN)))
+        .collect()
+}
+
+fn message(policy: &CompiledPolicy, v: &network::Violation) -> String {
+    format!(
+        "egress rule {} of {} {}: runners can reach {}",
+        v.rule + 1,
+        policy.id(),
+        v.allows,
+        network::and_list(&v.consequences)
+    )
+}
+
+/// [`paths`] computed runner by runner (the oracle of the tests).
+#[cfg(test)]
+pub(crate) fn paths_direct<'c>(
+    model: &network::Model,
+    cluster: &'c Cluster,
+    policy: &CompiledPolicy,
+) -> Vec<(PathKey, Vec<&'c PodFacts>)> {
+    let mut found: BTreeMap<PathKey, Vec<Option<&PodFacts>>> = BTreeMap::new();
+    for subject in super::direct::subjects(model, cluster, policy) {
+        for v in network::violations(model, cluster, &subject.runner(), policy) {
+            found
+                .entry((v.rule, v.peer, message(policy, &v)))
+                .or_default()
+                .push(subject.pod);
+        }
+    }
+    found
+        .into_iter()
+        .map(|(key, pods)| (key, pods.into_iter().flatten().take(SHOWN).collect()))
+        .collect()
+}
 
 fn check(p: &NetworkParams, cx: &mut Cx, r: &Resource) {
     let Object::NetworkPolicy(np) = &r.object else {
@@ -48,30 +107,13 @@ fn check(p: &NetworkParams, cx: &mut Cx, r: &Resource) {
         return;
     }
     let cluster = cx.known();
-    // The same path for several runners is one finding.
-    let mut found: BTreeMap<PathKey, Vec<Option<&PodFacts>>> = BTreeMap::new();
-    for subject in subjects(&p.model, cluster, &policy) {
-        for v in network::violations(&p.model, cluster, &subject.runner(), &policy) {
-            let message = format!(
-                "egress rule {} of {} {}: runners can reach {}",
-                v.rule + 1,
-                policy.id(),
-                v.allows,
-                network::and_list(&v.consequences)
-            );
-            found
-                .entry((v.rule, v.peer, message))
-                .or_default()
-                .push(subject.pod);
-        }
-    }
-    for ((rule, peer, message), pods) in found {
+    for ((rule, peer, message), pods) in paths(&p.model, cluster, &policy) {
         let mut ptr = r.base.key("spec").key("egress").index(rule);
         if let Some(i) = peer {
             ptr = ptr.key("to").index(i);
         }
         let report = cx.report(ptr, message);
-        for pod in pods.into_iter().flatten().take(3) {
+        for pod in pods {
             let (at, why) = runner_related(pod);
             report.related(at, why);
         }

@@ -1,6 +1,6 @@
 //! SL3002: nothing connects to runners.
 
-use super::{NetworkParams, runner_related, subjects};
+use super::{NetworkParams, first_pods, runner_related, subject_classes};
 use crate::netpol::{CompiledPolicy, Direction};
 use crate::resource::{Object, Resource};
 use crate::rule::Cx;
@@ -34,10 +34,15 @@ fn check(p: &NetworkParams, cx: &mut Cx, r: &Resource) {
         return;
     }
     let cluster = cx.known();
-    let runners = subjects(&p.model, cluster, &policy);
+    let runners = subject_classes(&p.model, cluster, &policy);
     if runners.is_empty() {
         return;
     }
+    // The first three runner pods, in index order.
+    let shown = first_pods(
+        runners.iter().flat_map(|c| c.pods.iter().take(3).copied()),
+        3,
+    );
     for rule in &policy.ingress {
         let report = cx.report(
             r.base.key("spec").key("ingress").index(rule.index),
@@ -47,7 +52,7 @@ fn check(p: &NetworkParams, cx: &mut Cx, r: &Resource) {
                 policy.id()
             ),
         );
-        for pod in runners.iter().filter_map(|s| s.pod).take(3) {
+        for pod in shown.iter().copied() {
             let (at, why) = runner_related(pod);
             report.related(at, why);
         }

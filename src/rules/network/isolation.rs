@@ -60,11 +60,7 @@ fn check(p: &NetworkParams, cx: &mut Cx, w: &Workload<'_>) {
             ptr.clone(),
             format!("no NetworkPolicy isolates this runner's {direction}: {consequence}"),
         );
-        for policy in cluster
-            .policies
-            .iter()
-            .filter(|f| f.policy.namespace == namespace)
-        {
+        for policy in cluster.policies_in(&namespace) {
             let why = if policy.policy.selects(&namespace, labels) {
                 format!(
                     "{} selects the runner but not for {direction}",

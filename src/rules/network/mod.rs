@@ -13,6 +13,9 @@ pub mod isolation;
 pub mod required;
 pub mod valid;
 
+#[cfg(test)]
+mod props;
+
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -323,55 +326,74 @@ pub(crate) fn labels_pointer(w: &Workload<'_>) -> crate::pointer::Pointer {
 /// The runners a NetworkPolicy selects: those among the pods of the run, or,
 /// when there are none, a runner as the policy and the runner selector
 /// describe it, for policies meant for runners (so that a policy checked on
-/// its own is still judged).
-pub(crate) fn subjects<'c>(
-    model: &Model,
+/// its own is still judged). Runners no selector tells apart come as one
+/// class (see [`crate::runner_classes`]), in the order of their first pod.
+pub(crate) fn subject_classes<'c>(
+    model: &Arc<Model>,
     cluster: &'c Cluster,
     policy: &crate::netpol::CompiledPolicy,
-) -> Vec<Subject<'c>> {
-    let real: Vec<Subject<'c>> = runners_selected(model, cluster, policy)
+) -> Vec<SubjectClass<'c>> {
+    let analysis = cluster.analysis(model);
+    let real: Vec<SubjectClass<'c>> = analysis
+        .selected(cluster, policy)
         .into_iter()
-        .map(|p| Subject {
-            namespace: p.namespace.clone(),
-            labels: p.labels.clone(),
-            ports: p.ports.clone(),
-            pod: Some(p),
+        .map(|c| {
+            let c = c.into_owned();
+            SubjectClass {
+                pods: c
+                    .pods
+                    .iter()
+                    .filter_map(|&i| cluster.pods.get(i).map(|p| (i, p)))
+                    .collect(),
+                namespace: c.namespace,
+                labels: c.labels,
+                ports: c.ports,
+            }
         })
         .collect();
     if !real.is_empty() {
         return real;
     }
-    // Without runner pods among the inputs, a policy is judged for runners
-    // when it is meant for them: its podSelector selects only runners, or
-    // every pod of its namespace. (A policy for `tier: web` could select a
-    // runner that carries that label too, but judging every such policy as a
-    // runner policy would flag unrelated policies.)
-    if !(policy.pod_selector.is_everything() || policy.pod_selector.implies(&model.runners)) {
-        return Vec::new();
-    }
-    let both = policy.pod_selector.and(&model.runners);
-    match both.sample_labels() {
-        Some(labels) => vec![Subject {
-            namespace: policy.namespace.clone(),
+    synthetic(model, policy)
+        .map(|(namespace, labels)| SubjectClass {
+            namespace,
             labels,
             ports: Vec::new(),
-            pod: None,
-        }],
-        None => Vec::new(),
-    }
+            pods: Vec::new(),
+        })
+        .into_iter()
+        .collect()
 }
 
-/// A runner a policy is judged for.
+/// Without runner pods among the inputs, a policy is judged for runners
+/// when it is meant for them: its podSelector selects only runners, or
+/// every pod of its namespace. (A policy for `tier: web` could select a
+/// runner that carries that label too, but judging every such policy as a
+/// runner policy would flag unrelated policies.)
+fn synthetic(
+    model: &Model,
+    policy: &crate::netpol::CompiledPolicy,
+) -> Option<(String, crate::netpol::Labels)> {
+    if !(policy.pod_selector.is_everything() || policy.pod_selector.implies(&model.runners)) {
+        return None;
+    }
+    let both = policy.pod_selector.and(&model.runners);
+    both.sample_labels()
+        .map(|labels| (policy.namespace.clone(), labels))
+}
+
+/// Runners a policy is judged for that no selector tells apart.
 #[derive(Debug, Clone)]
-pub(crate) struct Subject<'c> {
+pub(crate) struct SubjectClass<'c> {
     pub namespace: String,
     pub labels: crate::netpol::Labels,
     pub ports: Vec<crate::netpol::NamedPort>,
-    /// The pod among the inputs, if it is one.
-    pub pod: Option<&'c PodFacts>,
+    /// Its pods among the inputs with their positions in the index, in index
+    /// order (none: a runner as the policy describes it).
+    pub pods: Vec<(usize, &'c PodFacts)>,
 }
 
-impl Subject<'_> {
+impl SubjectClass<'_> {
     pub fn runner(&self) -> Runner<'_> {
         Runner {
             namespace: &self.namespace,
@@ -381,17 +403,72 @@ impl Subject<'_> {
     }
 }
 
-/// The runners among the pods of the run that a policy of `namespace` selects.
-pub(crate) fn runners_selected<'c>(
-    model: &Model,
-    cluster: &'c Cluster,
-    policy: &crate::netpol::CompiledPolicy,
+/// The first `n` pods, in index order, of several classes.
+pub(crate) fn first_pods<'c>(
+    pods: impl IntoIterator<Item = (usize, &'c PodFacts)>,
+    n: usize,
 ) -> Vec<&'c PodFacts> {
-    cluster
-        .pods
-        .iter()
-        .filter(|p| model.is_runner(&p.labels) && policy.selects(&p.namespace, &p.labels))
-        .collect()
+    let mut all: Vec<(usize, &'c PodFacts)> = pods.into_iter().collect();
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().take(n).map(|(_, p)| p).collect()
+}
+
+/// The direct per-pod analysis the classes must agree with (the oracle of
+/// the tests): every runner judged on its own.
+#[cfg(test)]
+pub(crate) mod direct {
+    use super::*;
+
+    /// A runner a policy is judged for.
+    #[derive(Debug, Clone)]
+    pub(crate) struct Subject<'c> {
+        pub namespace: String,
+        pub labels: crate::netpol::Labels,
+        pub ports: Vec<crate::netpol::NamedPort>,
+        /// The pod among the inputs, if it is one.
+        pub pod: Option<&'c PodFacts>,
+    }
+
+    impl Subject<'_> {
+        pub fn runner(&self) -> Runner<'_> {
+            Runner {
+                namespace: &self.namespace,
+                labels: &self.labels,
+                ports: &self.ports,
+            }
+        }
+    }
+
+    /// The runners a NetworkPolicy selects, one by one.
+    pub(crate) fn subjects<'c>(
+        model: &Model,
+        cluster: &'c Cluster,
+        policy: &crate::netpol::CompiledPolicy,
+    ) -> Vec<Subject<'c>> {
+        let real: Vec<Subject<'c>> = cluster
+            .pods
+            .iter()
+            .filter(|p| model.is_runner(&p.labels) && policy.selects(&p.namespace, &p.labels))
+            .map(|p| Subject {
+                namespace: p.namespace.clone(),
+                labels: p.labels.clone(),
+                ports: p.ports.clone(),
+                pod: Some(p),
+            })
+            .collect();
+        if !real.is_empty() {
+            return real;
+        }
+        synthetic(model, policy)
+            .map(|(namespace, labels)| Subject {
+                namespace,
+                labels,
+                ports: Vec::new(),
+                pod: None,
+            })
+            .into_iter()
+            .collect()
+    }
 }
 
 /// `Pod workflows/runner-1` and where its labels are.

@@ -1,10 +1,12 @@
 //! SL3004: what runners need is not denied.
 
 use super::{NetworkParams, labels_pointer, runner_parts};
+use crate::cluster::Cluster;
 use crate::netpol::Direction;
-use crate::network::{self, Runner};
+use crate::network::{self, Model, Runner};
 use crate::resource::Workload;
 use crate::rule::Cx;
+use crate::runner_classes::Required;
 
 crate::declare_rule! {
     /// The runner's NetworkPolicies must allow what it needs: DNS, HTTPS to public addresses, the callback API.
@@ -26,6 +28,35 @@ crate::declare_rule! {
     }
 }
 
+/// The SL3004 findings about `runner` (messages, whether each is "cannot
+/// verify") and their related locations: the policies that isolate it.
+pub(crate) fn verdict(model: &Model, cluster: &Cluster, runner: &Runner<'_>) -> Required {
+    let missing = network::missing(model, cluster, runner);
+    if missing.is_empty() {
+        return Required::default();
+    }
+    let findings = missing
+        .iter()
+        .map(|m| match &m.unverified {
+            Some(why) => (
+                format!("cannot verify that {} is allowed: {why}", m.what),
+                true,
+            ),
+            None => (format!("{} is denied: {}", m.what, m.purpose), false),
+        })
+        .collect();
+    let related = cluster
+        .isolating(runner.namespace, runner.labels, Direction::Egress)
+        .map(|policy| {
+            (
+                policy.at.clone(),
+                format!("{} restricts this runner's egress", policy.policy.id()),
+            )
+        })
+        .collect();
+    Required { findings, related }
+}
+
 fn check(p: &NetworkParams, cx: &mut Cx, w: &Workload<'_>) {
     let Some((namespace, labels, ports)) = runner_parts(&p.model, cx, w) else {
         return;
@@ -36,22 +67,18 @@ fn check(p: &NetworkParams, cx: &mut Cx, w: &Workload<'_>) {
         labels,
         ports: &ports,
     };
-    let missing = network::missing(&p.model, cluster, &runner);
+    // Runners no selector tells apart share one verdict.
+    let verdict = cluster
+        .analysis(&p.model)
+        .required(&runner, || verdict(&p.model, cluster, &runner));
     let ptr = labels_pointer(w);
-    for m in missing {
-        let message = match &m.unverified {
-            Some(why) => format!("cannot verify that {} is allowed: {why}", m.what),
-            None => format!("{} is denied: {}", m.what, m.purpose),
-        };
-        let report = cx.report(ptr.clone(), message);
-        if m.unverified.is_some() {
+    for (message, unverified) in &verdict.findings {
+        let report = cx.report(ptr.clone(), message.clone());
+        if *unverified {
             report.unverified();
         }
-        for policy in cluster.isolating(&namespace, labels, Direction::Egress) {
-            report.related(
-                policy.at.clone(),
-                format!("{} restricts this runner's egress", policy.policy.id()),
-            );
+        for (at, why) in &verdict.related {
+            report.related(at.clone(), why.clone());
         }
     }
 }
