@@ -25,5 +25,7 @@ pub mod rules;
 pub mod runner_classes;
 pub mod source;
 pub mod suppress;
+#[cfg(test)]
+mod test_rng;
 pub mod webhook;
 pub mod yaml;

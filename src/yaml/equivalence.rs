@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::reference::parse_documents_reference;
 use super::{Limits, parse_documents, split_documents};
+use crate::test_rng::Rng;
 
 /// Compares both parsers on `text`; describes the first difference.
 fn differs(text: &str, limits: &Limits) -> Option<String> {
@@ -540,26 +541,6 @@ fn same_as_before_on_generated_documents() {
             ..Limits::default()
         },
     );
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'s>(&mut self, items: &[&'s str]) -> &'s str {
-        items[self.below(items.len())]
-    }
 }
 
 const SCALARS: &[&str] = &[

@@ -15,29 +15,8 @@ use crate::network::Runner;
 use crate::pointer::Pointer;
 use crate::resource::Object;
 use crate::source::LineCol;
+use crate::test_rng::Rng;
 use crate::yaml::Limits;
-
-/// splitmix64: small, deterministic, good enough to pick shapes.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % (n as u64)).unwrap_or(0)
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
 
 const NAMESPACES: [&str; 5] = ["wf-a", "wf-b", "wf-c", "kube-system", "plue-system"];
 const KEYS: [&str; 3] = ["tier", "role", "app"];
