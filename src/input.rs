@@ -48,7 +48,8 @@ pub fn is_manifest_name(path: &Path) -> bool {
 }
 
 /// Expands the given paths into inputs: files as given, directories walked
-/// (sorted, .gitignore honoured, hidden entries skipped), `-` as stdin.
+/// (sorted, .gitignore honoured, hidden entries skipped, links to files read
+/// as the files), `-` as stdin.
 pub fn discover(paths: &[PathBuf]) -> (Vec<Input>, Vec<DiscoveryError>) {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
@@ -70,12 +71,23 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Input>, Vec<DiscoveryError>) {
                 for entry in walker {
                     match entry {
                         Ok(e)
-                            if e.file_type().is_some_and(|t| t.is_file())
-                                && (is_manifest_name(e.path())
-                                    || crate::dockerfile::is_dockerfile_name(e.path())) =>
-                        {
+                            if !(is_manifest_name(e.path())
+                                || crate::dockerfile::is_dockerfile_name(e.path())) => {}
+                        Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => {
                             inputs.push(Input::File(e.into_path()));
                         }
+                        // A link to a file is read as the file, as `kubectl
+                        // apply -f DIR` reads it; a broken one is an error,
+                        // not a file that is not there. A link to a directory
+                        // is not walked (nor by kubectl).
+                        Ok(e) if e.path_is_symlink() => match std::fs::metadata(e.path()) {
+                            Ok(m) if m.is_file() => inputs.push(Input::File(e.into_path())),
+                            Ok(_) => {}
+                            Err(err) => errors.push(DiscoveryError {
+                                path: e.path().display().to_string(),
+                                message: format!("broken symbolic link: {err}"),
+                            }),
+                        },
                         Ok(_) => {}
                         Err(e) => errors.push(DiscoveryError {
                             path: path.display().to_string(),

@@ -362,6 +362,41 @@ fn directories_are_walked_for_manifests_only() {
     assert_eq!(doc["summary"]["files"], 3, "deep.yml, top.yaml, clean.yaml");
 }
 
+/// A link to a manifest in a walked directory is judged as the file it points
+/// at (`kubectl apply -f DIR` applies it); a broken link is an input error, not
+/// a file skipped; a link to a directory is not walked.
+#[test]
+fn links_in_directories_are_judged_or_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = pod_with_image("busybox:latest");
+    write(dir.path(), "elsewhere/pod.yaml", &bad);
+    write(dir.path(), "elsewhere/sub/other.yaml", &bad);
+    write(dir.path(), "ns/clean.yaml", pod_with_image(PINNED));
+    let ns = dir.path().join("ns");
+    std::os::unix::fs::symlink(
+        dir.path().join("elsewhere/pod.yaml"),
+        ns.join("linked.yaml"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(dir.path().join("elsewhere/sub"), ns.join("subdir.yaml")).unwrap();
+    let r = run_in(dir.path(), &["check", "-f", "json", "ns"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let doc = json_of(&r);
+    assert_eq!(files(&doc), BTreeSet::from(["ns/linked.yaml".to_string()]));
+    assert!(codes(&doc).contains("SL1019"), "{:?}", codes(&doc));
+    assert_eq!(doc["summary"]["files"], 2, "clean.yaml and linked.yaml");
+
+    std::os::unix::fs::symlink(dir.path().join("gone.yaml"), ns.join("broken.yaml")).unwrap();
+    let r = run_in(dir.path(), &["check", "-f", "short", "ns"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    let all = format!("{}{}", r.stdout, r.stderr);
+    assert!(
+        all.contains("broken.yaml") && all.contains("broken symbolic link"),
+        "{all}"
+    );
+    assert!(r.stdout.contains("ns/linked.yaml"), "{}", r.stdout);
+}
+
 /// `.gitignore` is honoured when walking a directory (outside a git repository too); a file named explicitly is still read.
 #[test]
 fn gitignore_is_honoured() {
